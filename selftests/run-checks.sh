@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every cmap test, as one TAP stream ending in "N passed, N failed":
+# what `make check` runs (and .ci/run through it). Logs: build/logs/check/.
+#
+#   run-checks.sh [GROUP...]    groups: build unit kcsan kasan canary
+#                               (default: all, in that order)
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export TAP_LOGDIR=$repo/build/logs/check
+# shellcheck source=lib/tap.sh
+. selftests/lib/tap.sh
+mkdir -p "$TAP_LOGDIR"
+groups=${*:-build unit kcsan kasan canary}
+vm=selftests/vm/vm-run.sh
+start=$SECONDS
+
+want() { case " $groups " in *" $1 "*) return 0 ;; esac; return 1; }
+elapsed() { tap_diag "$1 done at $((SECONDS - start))s"; }
+
+if ! selftests/vm/setup-host.sh >"$TAP_LOGDIR/setup.log" 2>&1; then
+	tap_fail "host set-up (selftests/vm/setup-host.sh)" "$TAP_LOGDIR/setup.log"
+	tap_done
+	exit 1
+fi
+
+if want build; then
+	tap_diag "building kernels (cached in ${CMAP_CACHE:-/var/cache/cmap}) and modules"
+	for k in kcsan kasan stock; do
+		what="W=1"
+		[ $k != kcsan ] || what="W=1 and sparse"
+		tap_run "modules build against the $k kernel, $what, no warnings" \
+			"build-$k" selftests/vm/build-modules.sh $k
+	done
+	tap_run "userspace tools build" build-userspace make -C userspace
+	elapsed build
+fi
+
+# A guest run: GROUP's TAP folded in, then its console checked for reports.
+guest_run() {
+	local k=$1 name=$2 timeout=$3
+	shift 3
+	local console=$TAP_LOGDIR/$name.console tap=$TAP_LOGDIR/$name.tap
+	rm -f "$tap"
+	$vm --kernel "$k" --smp 4 --quiet --timeout "$timeout" --log "$console" \
+		--out "$repo/build" -- "$* > '$tap' 2>&1"
+	local rc=$?
+	[ -f "$tap" ] && tap_include "$name" "$tap"
+	if [ $rc != 0 ]; then
+		tap_fail "$name: guest run exits 0 (got $rc)" "$console"
+	fi
+	tap_run "$name: console holds no kernel report" "$name-findings" \
+		selftests/lib/console-check.sh "$console"
+}
+
+for k in kcsan kasan; do
+	want $k || continue
+	guest_run $k "$k-guest" 900 selftests/guest/guest-tests.sh $k
+	elapsed "$k guest"
+done
+
+if want canary; then
+	console=$TAP_LOGDIR/canary.console
+	$vm --kernel kcsan --smp 2 --quiet --timeout 180 --log "$console" -- \
+		selftests/guest/canary.sh >"$TAP_LOGDIR/canary.log" 2>&1
+	tap_run "harness self-check: a planted data race is found and named by KCSAN" \
+		canary-findings selftests/lib/console-check.sh "$console" \
+		--expect 'KCSAN: data-race in canary_read .*/ canary_write'
+	elapsed canary
+fi
+
+tap_done

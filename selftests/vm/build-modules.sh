@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build cmap's kernel modules against one kernel and fail on any compiler
+# or sparse warning:
+#
+#   build-modules.sh kcsan|kasan|stock
+#
+# Out-of-tree builds write next to their sources, so each kernel gets its
+# own copy of the sources in build/FLAVOR/ and the modules end up in
+#   build/FLAVOR/kmod/*.ko          cmap.ko and its companions
+#   build/FLAVOR/canary/*.ko        the harness's planted-race module
+# Always W=1; C=1 (sparse) as well for the kcsan kernel. Log: build/FLAVOR.log
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+flavor=${1:?usage: build-modules.sh kcsan|kasan|stock}
+kdir=$("$here/build-kernel.sh" "$flavor")
+dst=$repo/build/$flavor
+log=$repo/build/$flavor.log
+mkdir -p "$dst"
+
+rsync -a --delete-after --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+	"$repo/Kbuild" "$repo/kmod" "$repo/uapi" "$dst/"
+rsync -a "$repo/selftests/canary/" "$dst/canary/"
+
+extra=(W=1)
+[ "$flavor" != kcsan ] || extra+=(C=1)
+: >"$log"
+for m in "$dst" "$dst/canary"; do
+	make -C "$kdir" M="$m" "${extra[@]}" modules >>"$log" 2>&1 || {
+		tail -30 "$log" >&2
+		echo "build-modules: $flavor: build of $m failed; log: $log" >&2
+		exit 1
+	}
+done
+if grep -E '(warning|error):' "$log" >&2; then
+	echo "build-modules: $flavor: the build is not warning-free; log: $log" >&2
+	exit 1
+fi
+echo "build-modules: $flavor: $(cd "$dst" && find . -name '*.ko' | sort | tr '\n' ' ')" >&2

@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one of cmap's kernels under QEMU TCG, run one command inside the
+# guest and return that command's exit status.
+#
+#   vm-run.sh [--kernel kcsan|kasan|stock] [--smp N] [--mem SIZE]
+#             [--timeout SECONDS] [--log FILE] [--out DIR] [--quiet]
+#             [--append "kernel args"] -- COMMAND...
+#
+# The guest sees the host's root file system read-only at the same paths, so
+# it runs the project's freshly built module, binaries and tests (and the
+# host's perf and bpftool) where they are. --out DIR (default: build/ in the
+# checkout) is shared read-write at the same path: what the guest writes
+# there comes back. The command runs with /bin/sh in the host's current
+# directory; /tmp, /run and /root are fresh tmpfs.
+#
+# The serial console goes to --log (default build/logs/KERNEL-TIME.log): the
+# ground truth, even if the guest dies. Output from the command start on is
+# also streamed to stdout unless --quiet. Every run ends:
+#   the command's status   it printed the sentinel line "CMAP-VM-EXIT: N"
+#   124                    timeout: the wall-clock limit passed, guest killed
+#   125                    the guest died: kernel panic or no sentinel
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+cache=${CMAP_CACHE:-/var/cache/cmap}
+
+kernel=kcsan smp=4 mem=2G timeout=600 log= out=$repo/build quiet=0 append=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	--) shift; break ;;
+	-h|--help) sed -n '3,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit 0 ;;
+	*) echo "vm-run: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "vm-run: no command given (see --help)" >&2; exit 2; }
+
+kdir=$("$here/build-kernel.sh" "$kernel")
+if [ "$kernel" = stock ]; then
+	image=$cache/stock/$CMAP_STOCK_ABI/vmlinuz
+	modroot=$cache/stock/$CMAP_STOCK_ABI/lib/modules/$CMAP_STOCK_ABI
+else
+	image=$kdir/bzImage
+	modroot=
+fi
+
+mkdir -p "$out" "$repo/build/logs"
+out=$(cd "$out" && pwd)
+[ -n "$log" ] || log=$repo/build/logs/$kernel-$(date +%Y%m%d-%H%M%S)-$$.log
+initrd=$("$here/mkinitramfs.sh" "$kernel" "$modroot")
+
+cmdfile=$(mktemp "$out/.vm-cmd.XXXXXX")
+trap 'rm -f "$cmdfile"' EXIT
+printf '%s\n' "$*" > "$cmdfile"
+
+cmdline="console=ttyS0 loglevel=7 panic=-1 panic_on_warn=0 kasan_multi_shot"
+cmdline+=" rcupdate.rcu_cpu_stall_timeout=300 rcupdate.rcu_task_stall_timeout=1200000"
+cmdline+=" watchdog_thresh=60 cmap.out=$out cmap.cmd=$cmdfile cmap.cwd=$PWD $append"
+
+: > "$log"
+qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max \
+	-smp "$smp" -m "$mem" -nographic -no-reboot -monitor none -nic none \
+	-serial "file:$log" -kernel "$image" -initrd "$initrd" -append "$cmdline" \
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$out,mount_tag=outdir,security_model=none,multidevs=remap" \
+	</dev/null >"$log.qemu" 2>&1 &
+qpid=$!
+
+streamer=
+if [ $quiet = 0 ]; then
+	# Show what the guest command prints, from its start on.
+	tail -n +1 -f "$log" 2>/dev/null | sed -u -n '/^CMAP-VM-START/,$p' | sed -u '/^CMAP-VM-EXIT/q' &
+	streamer=$!
+fi
+
+deadline=$((SECONDS + timeout))
+while kill -0 $qpid 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+	sleep 1
+done
+verdict=
+if kill -0 $qpid 2>/dev/null; then
+	kill $qpid 2>/dev/null || true
+	sleep 1
+	kill -9 $qpid 2>/dev/null || true
+	verdict=timeout
+fi
+wait $qpid 2>/dev/null || true
+sleep 0.3
+[ -z "$streamer" ] || { pkill -P $streamer 2>/dev/null || true; kill $streamer 2>/dev/null || true; }
+
+rc=$(sed -n 's/^CMAP-VM-EXIT: \([0-9]*\).*/\1/p' "$log" | tail -1)
+if [ -n "$rc" ] && [ -z "$verdict" ]; then
+	echo "vm-run: $kernel guest: command exited $rc; console log: $log" >&2
+	exit "$rc"
+fi
+if [ "$verdict" = timeout ]; then
+	echo "vm-run: $kernel guest: timeout after ${timeout}s, guest killed; console log: $log" >&2
+	exit 124
+fi
+if grep -q 'Kernel panic' "$log"; then
+	echo "vm-run: $kernel guest: kernel panic: $(grep -m1 'Kernel panic' "$log"); console log: $log" >&2
+else
+	echo "vm-run: $kernel guest died without an exit status; console log: $log; qemu: $(tail -3 "$log.qemu")" >&2
+fi
+exit 125
