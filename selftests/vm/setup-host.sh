@@ -65,3 +65,7 @@ if [ ! -f "$stock/vmlinuz" ]; then
 	cp "$tmp/x/boot/vmlinuz-$CMAP_STOCK_ABI" "$stock/vmlinuz.tmp"
 	mv "$stock/vmlinuz.tmp" "$stock/vmlinuz"
 fi
+# The guest initramfs resolves module dependencies from modules.dep.
+if [ ! -f "$stock/lib/modules/$CMAP_STOCK_ABI/modules.dep" ]; then
+	depmod -b "$stock" "$CMAP_STOCK_ABI"
+fi
