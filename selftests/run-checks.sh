@@ -8,7 +8,7 @@
 #                               (default: all, in that order)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 export TAP_LOGDIR=$repo/build/logs/check
 # shellcheck source=lib/tap.sh
 . selftests/lib/tap.sh
@@ -36,6 +36,17 @@ if want build; then
 	done
 	tap_run "userspace tools build" build-userspace make -C userspace
 	elapsed build
+fi
+
+if want unit; then
+	make -s -C userspace >"$TAP_LOGDIR/unit-build.log" 2>&1 ||
+		tap_fail "unit: userspace build" "$TAP_LOGDIR/unit-build.log"
+	(cd userspace/findings/tests && ./test_findings) >"$TAP_LOGDIR/findings-unit.tap" 2>&1
+	tap_include "findings parser" "$TAP_LOGDIR/findings-unit.tap"
+	(cd userspace/findings/tests && ./run_cli_tests.sh ../cmap-findings) \
+		>"$TAP_LOGDIR/findings-cli.tap" 2>&1
+	tap_include "cmap-findings CLI" "$TAP_LOGDIR/findings-cli.tap"
+	elapsed unit
 fi
 
 # A guest run: GROUP's TAP folded in, then its console checked for reports.
@@ -67,7 +78,7 @@ if want canary; then
 		selftests/guest/canary.sh >"$TAP_LOGDIR/canary.log" 2>&1
 	tap_run "harness self-check: a planted data race is found and named by KCSAN" \
 		canary-findings selftests/lib/console-check.sh "$console" \
-		--expect 'KCSAN: data-race in canary_read .*/ canary_write'
+		--expect 'KCSAN: data-race in canary_read / canary_write'
 	elapsed canary
 fi
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # A small TAP producer for cmap's test runner. Source it, call tap_* for
@@ -44,7 +45,7 @@ tap_run() {
 # A group whose file has no result lines at all, or whose plan promises
 # more results than it holds, counts as one failure.
 tap_include() {
-	local group=$1 file=$2 line plan= seen=0 rest
+	local group=$1 file=$2 line plan='' seen=0 rest
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "*" # SKIP"*|"ok "*" # skip"*)

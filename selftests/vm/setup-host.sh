@@ -58,7 +58,7 @@ if [ ! -f "$stock/vmlinuz" ]; then
 	mkdir -p "$tmp/x"
 	dpkg-deb -x "$tmp"/linux-image-*.deb "$tmp/x"
 	mkdir -p "$stock"
-	rm -rf "$stock/lib"
+	rm -rf "${stock:?}/lib"
 	cp -a "$tmp/x/lib" "$stock/lib"
 	cp "$tmp/x/boot/System.map-$CMAP_STOCK_ABI" "$stock/System.map"
 	cp "$tmp/x/boot/config-$CMAP_STOCK_ABI" "$stock/config"

@@ -29,7 +29,7 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/versions.env"
 cache=${CMAP_CACHE:-/var/cache/cmap}
 
-kernel=kcsan smp=4 mem=2G timeout=600 log= out=$repo/build quiet=0 append=
+kernel=kcsan smp=4 mem=2G timeout=600 log='' out=$repo/build quiet=0 append=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
