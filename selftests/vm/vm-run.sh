@@ -67,7 +67,7 @@ printf '%s\n' "$*" > "$cmdfile"
 
 cmdline="console=ttyS0 loglevel=7 panic=-1 panic_on_warn=0 kasan_multi_shot"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=300 rcupdate.rcu_task_stall_timeout=1200000"
-cmdline+=" watchdog_thresh=60 cmap.out=$out cmap.cmd=$cmdfile cmap.cwd=$PWD $append"
+cmdline+=" watchdog_thresh=60 cmap.repo=$repo cmap.out=$out cmap.cmd=$cmdfile cmap.cwd=$PWD $append"
 
 : > "$log"
 qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max \
