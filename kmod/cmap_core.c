@@ -1,0 +1,1563 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmap core: a concurrent, incrementally resized hash map of byte strings.
+ *
+ * DOC: Design
+ *
+ * A map points to its current table (map->tbl). A table is a power-of-two
+ * array of buckets; a bucket is a spinlock and a singly linked RCU chain of
+ * immutable entries (key and value copied in, never changed once published).
+ * Each chain ends in a "nulls" marker instead of NULL: the address of its
+ * own bucket with bit 0 set. A bucket whose entries have all been moved to
+ * the next table ends in (is headed by) the MOVED marker: the bucket's
+ * address with bits 0 and 1 set. Bucket addresses are unique among tables
+ * that a reader can see (they are all live under its RCU read section), so
+ * a marker names exactly one bucket of one table.
+ *
+ * Resizing. When the load passes 3/4 (grow to 2x) or falls below 1/5
+ * (shrink to 1/2, never below cfg->min_buckets), a writer queues the map's
+ * work item. The worker allocates the new table with kvmalloc_array() in
+ * process context, no lock held but map->mutex, and publishes it as
+ * tbl->future. From then on every insert and delete first migrates its own
+ * key's old bucket (if not yet MOVED) and one more bucket taken from the
+ * shared cursor tbl->next_mig, then works in the future table only. The
+ * worker migrates the rest in chunks with cond_resched() in between. When
+ * all buckets of the old table are MOVED, the worker makes the future table
+ * current and frees the old one after a grace period. At most two tables
+ * take part in a resize; a new resize starts only after the last finished.
+ *
+ * Migrating a bucket: under the old bucket's lock, repeatedly take the
+ * TAIL entry of the old chain; under the destination bucket's lock
+ * (spin_lock_nested, lock order always old table -> new table) link it at
+ * the head of its new chain, then unlink it from the old chain. When the
+ * old chain is empty, store the MOVED marker in the old bucket's head.
+ *
+ * Guarantees.
+ *
+ * 1. Publication. A new entry, a new table and every chain pointer are
+ *    published with rcu_assign_pointer() (release) after their contents are
+ *    initialised; readers load them with rcu_dereference() (dependency
+ *    ordered). So a reader that reaches an object sees it initialised.
+ *    Entries are immutable, so a lookup copies either the old or the new
+ *    value of a key, never a mix: an update links a new entry in the old
+ *    one's place in the chain (one pointer store), it does not delete and
+ *    re-insert, so a reader never sees the key missing.
+ *
+ * 2. Moves are link-then-unlink. A moved entry E is linked into the new
+ *    chain (release store of the new head) before it is unlinked from the
+ *    old chain (a later release store). The MOVED marker is stored (release)
+ *    after the last unlink. The future table pointer was stored (release)
+ *    before any migration began, and the migrating CPU read it before its
+ *    release stores; release is cumulative, so a CPU that observes an
+ *    unlink or a MOVED marker and then executes smp_rmb() observes the
+ *    future table pointer and the link of E into it.
+ *
+ * 3. No false "not found". A lookup walks its bucket in the table it
+ *    started from. If the walk ends on this bucket's own nulls marker (or
+ *    on MOVED) without finding the key, any entry of the key that was in
+ *    this chain when the walk started but was not seen has been unlinked;
+ *    by 2 it is already linked into the future table, which the lookup
+ *    searches next, after smp_rmb(), and so on while tables have futures.
+ *    If a walk ends on another bucket's marker, it followed a moved entry
+ *    into a new chain and may have skipped part of the old one: it
+ *    restarts. Restarts are bounded: each needs a move out of this bucket,
+ *    and a bucket's entries move at most once per resize.
+ *
+ * 4. One home per key. Writers lock the bucket their key maps to in the
+ *    NEWEST table, and only after its bucket in every older table is
+ *    MOVED (they migrate it themselves if needed). So all writers of a key
+ *    serialise on one lock, and a key is never present in two chains
+ *    except transiently while one migration step moves it (2.). A writer
+ *    that finds its locked bucket MOVED (a newer resize started meanwhile)
+ *    follows tbl->future: this is forwarding, not a retry, and is bounded
+ *    by the number of resizes that completed during the call.
+ *
+ * 5. Reclamation. Deleted and replaced entries are freed with call_rcu();
+ *    retired tables too, and only by the worker under map->mutex. Tables
+ *    reachable from map->tbl through ->future are therefore alive for any
+ *    RCU reader, and for any holder of map->mutex even across sleeps.
+ *    cmap_destroy() cancels the worker and waits with rcu_barrier().
+ *
+ * 6. Progress. Lookups and scans take no lock, never sleep, never wait for
+ *    a resize (a restart needs another CPU's progress, guarantee 3).
+ *    Inserts, updates and deletes hold at most two bucket locks at a time
+ *    (while migrating: an old bucket, then one new bucket, nested; for the
+ *    operation itself: one bucket) and migrate at most two buckets each:
+ *    never a stop-the-world rehash. They never fail or retry because a
+ *    resize is in progress. A table
+ *    allocation failure postpones the resize (retried by delayed work); the
+ *    map keeps working at its current size.
+ *
+ * 7. Keeping up. A grow starts at load 3/4 of n buckets into 2n; each
+ *    writer moves at least one cursor bucket, so at most n inserts happen
+ *    during the migration: load <= (3n/4 + n) / 2n = 7/8 when it completes
+ *    and the next grow may start. Shrinks (below 1/5, to n/2, giving < 2/5)
+ *    and grows (to 3/8) leave a hysteresis band between the thresholds.
+ *
+ * 8. Scans use a reverse-bit-order cursor over the 32-bit hash: bucket i
+ *    of a 2^k table holds the hashes whose bit-reversal lies in one
+ *    contiguous range, so a cursor (the reversed-hash value where the next
+ *    range begins) stays meaningful across any number of resizes. Each call
+ *    returns whole ranges of the coarser table involved; in a migration it
+ *    reads the range in every table (old first, smp_rmb(), then the
+ *    future: guarantee 3) and drops duplicates by key. Entries present for
+ *    the whole scan are returned exactly once.
+ *
+ * 9. Counting. Entries and bytes are percpu_counters: no global atomic on
+ *    the update path. Limits reserve first, then compare exactly near the
+ *    limit (__percpu_counter_compare) and roll back: never an overshoot.
+ *
+ * Context: every function may be called from process context.
+ * cmap_lookup(), cmap_count() and cmap_scan() do not sleep and may also be
+ * called from atomic context (cmap_count() uses percpu_counter_sum). All
+ * others may sleep (allocation with cfg->gfp, mutex, cond_resched).
+ */
+#include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/bitrev.h>
+#include <linux/err.h>
+#include <linux/error-injection.h>
+#include <linux/jhash.h>
+#include <linux/ktime.h>
+#include <linux/lockdep.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu_counter.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+
+#include "cmap_core.h"
+
+#define CREATE_TRACE_POINTS
+#include "cmap_trace.h"
+
+#define CMAP_MAX_BUCKETS	((u32)BIT(26))
+#define CMAP_COUNT_BATCH	16	/* percpu_counter batch */
+#define CMAP_WORK_CHUNK		64	/* buckets between cond_resched() */
+#define CMAP_SCAN_RANGES	256	/* bucket ranges one scan call visits */
+#define CMAP_RETRY_MS		50	/* first retry after a failed allocation */
+#define CMAP_RETRY_MAX_MS	2000
+
+/*
+ * Chain end markers. Buckets are at least 4-byte aligned, so the low two
+ * bits of a bucket address are free:
+ *   bit 0 set:          not an entry; the chain ends here (nulls marker)
+ *   bit 1 set as well:  the bucket has been migrated (MOVED)
+ * Entries (pointer values with bit 0 clear) never point at a MOVED marker.
+ */
+#define CMAP_NULLS_BIT		BIT(0)
+#define CMAP_MOVED_BITS		(BIT(0) | BIT(1))
+
+/**
+ * struct cmap_entry - one key and its value, immutable once published
+ * @next:    next entry of the chain, or the chain's nulls marker
+ * @rcu:     deferred free
+ * @hash:    jhash of the key
+ * @key_len: key length
+ * @val_len: value length
+ * @data:    the key, then the value
+ */
+struct cmap_entry {
+	struct cmap_entry __rcu *next;
+	struct rcu_head rcu;
+	u32 hash;
+	u16 key_len;
+	u16 val_len;
+	u8 data[];
+};
+
+/**
+ * struct cmap_bucket - a chain head and the lock writers of it take
+ * @lock:  serialises every change of the chain
+ * @first: first entry, or the nulls marker, or the MOVED marker
+ */
+struct cmap_bucket {
+	spinlock_t lock;	/* serialises changes of @first's chain */
+	struct cmap_entry __rcu *first;
+};
+
+/**
+ * struct cmap_table - a bucket array and its migration state
+ * @size:        number of buckets, a power of two
+ * @bits:        ilog2(@size)
+ * @future:      table being migrated to; set once under map->mutex
+ * @next_mig:    shared migration cursor: next bucket to hand out
+ * @migrated:    buckets already MOVED
+ * @moved_entries: entries moved so far (for the trace event)
+ * @start_ns:    when this table's migration began
+ * @rcu:         deferred free
+ * @buckets:     the array
+ */
+struct cmap_table {
+	u32 size;
+	u32 bits;
+	struct cmap_table __rcu *future;
+	atomic_t next_mig;
+	atomic_t migrated;
+	atomic_t moved_entries;
+	u64 start_ns;
+	struct rcu_head rcu;
+	struct cmap_bucket *buckets;
+};
+
+/**
+ * struct cmap - a map
+ * @tbl:         current table; changed only by the worker under @mutex
+ * @seed:        jhash seed
+ * @min_size:    smallest table size
+ * @max_entries: entry limit or 0
+ * @max_bytes:   memory limit or 0
+ * @gfp:         allocation flags
+ * @nr:          entries
+ * @bytes:       bytes charged (entries and tables)
+ * @moved_w:     buckets migrated by writers
+ * @mutex:       held by the worker, cmap_clear() and stats walks; tables
+ *               are retired (and resizes start) only under it
+ * @work:        the resize worker
+ * @dying:       set by cmap_destroy(): the worker stops requeueing itself
+ * @retry_ms:    delay before the next allocation retry (under @mutex)
+ * @grows:       completed grows (under @mutex)
+ * @shrinks:     completed shrinks (under @mutex)
+ * @alloc_failures: postponed resizes (under @mutex)
+ * @moved_k:     buckets migrated by the worker (under @mutex)
+ */
+struct cmap {
+	struct cmap_table __rcu *tbl;
+	u32 seed;
+	u32 min_size;
+	u32 max_entries;
+	u64 max_bytes;
+	gfp_t gfp;
+	struct percpu_counter nr;
+	struct percpu_counter bytes;
+	struct percpu_counter moved_w;
+	struct mutex mutex;	/* resize: see the member description */
+	struct delayed_work work;
+	bool dying;
+	unsigned int retry_ms;
+	u64 grows;
+	u64 shrinks;
+	u64 alloc_failures;
+	u64 moved_k;
+};
+
+/* Allocation sites, not static so fail_function can target them. */
+struct cmap_entry *cmap_alloc_entry(struct cmap *map, u32 hash,
+				    const void *key, u32 key_len,
+				    const void *val, u32 val_len);
+struct cmap_table *cmap_alloc_table(struct cmap *map, u32 size);
+
+/* ---- markers and accessors: the locking rule is in the name ---- */
+
+static inline struct cmap_entry *cmap_nulls(const struct cmap_bucket *b)
+{
+	return (struct cmap_entry *)((unsigned long)b | CMAP_NULLS_BIT);
+}
+
+static inline struct cmap_entry *cmap_moved(const struct cmap_bucket *b)
+{
+	return (struct cmap_entry *)((unsigned long)b | CMAP_MOVED_BITS);
+}
+
+static inline bool cmap_is_nulls(const struct cmap_entry *e)
+{
+	return (unsigned long)e & CMAP_NULLS_BIT;
+}
+
+static inline bool cmap_is_moved(const struct cmap_entry *e)
+{
+	return ((unsigned long)e & CMAP_MOVED_BITS) == CMAP_MOVED_BITS;
+}
+
+/* Current table: RCU reader or map->mutex holder. */
+static inline struct cmap_table *cmap_tbl(struct cmap *map)
+{
+	return rcu_dereference_check(map->tbl, lockdep_is_held(&map->mutex));
+}
+
+/* Future table of @tbl: RCU reader or map->mutex holder. */
+static inline struct cmap_table *cmap_future(struct cmap *map,
+					     struct cmap_table *tbl)
+{
+	return rcu_dereference_check(tbl->future,
+				     lockdep_is_held(&map->mutex));
+}
+
+/*
+ * Chain pointers, read by an RCU reader. The CMAP_FAULT_PLAIN_LOOKUP
+ * switch (test builds only, never in production) turns them into plain
+ * loads so that race detectors can prove they catch the race.
+ */
+#ifdef CMAP_FAULT_PLAIN_LOOKUP	/* FAULT: planted data race */
+#define cmap_chain_rcu(p)	((__force struct cmap_entry *)(p))
+#else
+#define cmap_chain_rcu(p)	rcu_dereference(p)
+#endif
+
+static inline struct cmap_entry *cmap_first_rcu(struct cmap_bucket *b)
+{
+	return cmap_chain_rcu(b->first);
+}
+
+static inline struct cmap_entry *cmap_next_rcu(struct cmap_entry *e)
+{
+	return cmap_chain_rcu(e->next);
+}
+
+/* Chain pointers of bucket @b, whose lock the caller holds. */
+static inline struct cmap_entry *__cmap_first(struct cmap_bucket *b)
+{
+	return rcu_dereference_protected(b->first, lockdep_is_held(&b->lock));
+}
+
+static inline struct cmap_entry *__cmap_next(struct cmap_entry *e,
+					     struct cmap_bucket *b)
+{
+	return rcu_dereference_protected(e->next, lockdep_is_held(&b->lock));
+}
+
+static inline struct cmap_entry *__cmap_deref(struct cmap_entry __rcu **p,
+					      struct cmap_bucket *b)
+{
+	return rcu_dereference_protected(*p, lockdep_is_held(&b->lock));
+}
+
+static inline struct cmap_bucket *cmap_bucket(struct cmap_table *tbl,
+					      u32 hash)
+{
+	return &tbl->buckets[hash & (tbl->size - 1)];
+}
+
+static inline const u8 *cmap_val(const struct cmap_entry *e)
+{
+	return e->data + e->key_len;
+}
+
+static inline size_t cmap_entry_bytes(u32 key_len, u32 val_len)
+{
+	return sizeof(struct cmap_entry) + key_len + val_len;
+}
+
+static inline size_t cmap_table_bytes(u32 size)
+{
+	return sizeof(struct cmap_table) + (size_t)size * sizeof(struct cmap_bucket);
+}
+
+/*
+ * Fast paths for the commonest key and value size, 8 bytes (a u64 or a
+ * pointer): with the size a compile-time constant, memcpy() and memcmp()
+ * become one load or store and jhash() loses its loop and switch, instead
+ * of a call each. Same results as the general calls they stand for.
+ */
+#define CMAP_WORD	sizeof(u64)
+
+static __always_inline bool cmap_key_eq(const u8 *a, const void *b,
+					u32 len)
+{
+	u64 x, y;
+
+	if (len != CMAP_WORD)
+		return !memcmp(a, b, len);
+	memcpy(&x, a, CMAP_WORD);
+	memcpy(&y, b, CMAP_WORD);
+	return x == y;
+}
+
+static __always_inline void cmap_copy(void *dst, const void *src, u32 len)
+{
+	if (len == CMAP_WORD)
+		memcpy(dst, src, CMAP_WORD);
+	else
+		memcpy(dst, src, len);
+}
+
+static __always_inline bool cmap_match(const struct cmap_entry *e, u32 hash,
+				       const void *key, u32 key_len)
+{
+	return e->hash == hash && e->key_len == key_len &&
+	       cmap_key_eq(e->data, key, key_len);
+}
+
+/*
+ * jhash() of an 8-byte key is the final mix of its two 32-bit words, which
+ * is jhash_2words() (same initial value, JHASH_INITVAL + 8 + seed); on a
+ * little-endian CPU the two give the same value. jhash_2words() is small
+ * enough to inline, jhash() is not.
+ */
+static __always_inline u32 cmap_hash(const struct cmap *map,
+				     const void *key, u32 key_len)
+{
+	u32 w[2];
+
+	if (key_len != CMAP_WORD)
+		return jhash(key, key_len, map->seed);
+	memcpy(w, key, sizeof(w));
+	return jhash_2words(w[0], w[1], map->seed);
+}
+
+/* ---- allocation: each site its own function for fail_function ---- */
+
+/**
+ * cmap_alloc_entry() - allocate and fill an entry (not yet published)
+ * @map:     the map, for its gfp flags
+ * @hash:    hash of @key
+ * @key:     key bytes
+ * @key_len: key length
+ * @val:     value bytes
+ * @val_len: value length
+ *
+ * Context: process context, may sleep.
+ * Return: the entry, or NULL if out of memory.
+ */
+noinline struct cmap_entry *cmap_alloc_entry(struct cmap *map, u32 hash,
+					     const void *key, u32 key_len,
+					     const void *val, u32 val_len)
+{
+	struct cmap_entry *e;
+
+	e = kmalloc(cmap_entry_bytes(key_len, val_len), map->gfp);
+	if (!e)
+		return NULL;
+	e->hash = hash;
+	e->key_len = key_len;
+	e->val_len = val_len;
+	cmap_copy(e->data, key, key_len);
+	if (val_len)
+		cmap_copy(e->data + key_len, val, val_len);
+	return e;
+}
+ALLOW_ERROR_INJECTION(cmap_alloc_entry, NULL);
+
+/**
+ * cmap_alloc_table() - allocate and initialise an unpublished table
+ * @map:  the map, for its gfp flags
+ * @size: number of buckets, a power of two
+ *
+ * Context: process context, may sleep; called with no spinlock held.
+ * Return: the table, or NULL if out of memory.
+ */
+noinline struct cmap_table *cmap_alloc_table(struct cmap *map, u32 size)
+{
+	struct cmap_table *tbl;
+	u32 i;
+
+	tbl = kzalloc(sizeof(*tbl), map->gfp);
+	if (!tbl)
+		return NULL;
+	tbl->buckets = kvmalloc_array(size, sizeof(*tbl->buckets),
+				      map->gfp | __GFP_NOWARN);
+	if (!tbl->buckets) {
+		kfree(tbl);
+		return NULL;
+	}
+	tbl->size = size;
+	tbl->bits = ilog2(size);
+	for (i = 0; i < size; i++) {
+		spin_lock_init(&tbl->buckets[i].lock);
+		RCU_INIT_POINTER(tbl->buckets[i].first,
+				 cmap_nulls(&tbl->buckets[i]));
+	}
+	return tbl;
+}
+ALLOW_ERROR_INJECTION(cmap_alloc_table, NULL);
+
+static void cmap_free_table(struct cmap_table *tbl)
+{
+	kvfree(tbl->buckets);
+	kfree(tbl);
+}
+
+static void cmap_table_free_rcu(struct rcu_head *head)
+{
+	cmap_free_table(container_of(head, struct cmap_table, rcu));
+}
+
+static void cmap_entry_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct cmap_entry, rcu));
+}
+
+/* Free @e once current RCU readers are done with it. */
+static void cmap_defer_free_entry(struct cmap_entry *e)
+{
+#ifdef CMAP_FAULT_EARLY_FREE	/* FAULT: no grace period */
+	kfree(e);
+#else
+	call_rcu(&e->rcu, cmap_entry_free_rcu);
+#endif
+}
+
+static void cmap_defer_free_table(struct cmap_table *tbl)
+{
+#ifdef CMAP_FAULT_EARLY_FREE	/* FAULT: no grace period */
+	cmap_free_table(tbl);
+#else
+	call_rcu(&tbl->rcu, cmap_table_free_rcu);
+#endif
+}
+
+/* ---- accounting ---- */
+
+/*
+ * lib/percpu_counter.c sums the other CPUs' counters with plain loads
+ * while those CPUs this_cpu_add() to them: a race by design (the sum is a
+ * snapshot), which KCSAN reports as "race at unknown origin". Every sum
+ * cmap takes goes through these two helpers, which say so with
+ * data_race(), instead of letting the kernel's own idiom show up as a
+ * finding of every cmap-hammer run.
+ */
+static s64 cmap_counter_sum(struct percpu_counter *c)
+{
+	return data_race(percpu_counter_sum_positive(c));
+}
+
+static int cmap_counter_compare(struct percpu_counter *c, s64 rhs)
+{
+	return data_race(__percpu_counter_compare(c, rhs, CMAP_COUNT_BATCH));
+}
+
+/* Add @amount to @c; if that passes @limit (0: none), undo it. */
+static int cmap_reserve(struct percpu_counter *c, s64 amount, u64 limit)
+{
+	percpu_counter_add_batch(c, amount, CMAP_COUNT_BATCH);
+	if (!limit || amount <= 0)
+		return 0;
+	if (cmap_counter_compare(c, limit) <= 0)
+		return 0;
+	percpu_counter_add_batch(c, -amount, CMAP_COUNT_BATCH);
+	return -ENOSPC;
+}
+
+static void cmap_uncharge(struct cmap *map, const struct cmap_entry *e)
+{
+	percpu_counter_add_batch(&map->nr, -1, CMAP_COUNT_BATCH);
+	percpu_counter_add_batch(&map->bytes,
+				 -(s64)cmap_entry_bytes(e->key_len, e->val_len),
+				 CMAP_COUNT_BATCH);
+}
+
+/* ---- the worker is kicked by writers ---- */
+
+static void cmap_kick(struct cmap *map)
+{
+	if (!delayed_work_pending(&map->work) && !READ_ONCE(map->dying))
+		queue_delayed_work(system_unbound_wq, &map->work, 0);
+}
+
+/* Approximate (per-CPU batched) load checks: cheap, for kicking only. */
+static bool cmap_wants_grow(struct cmap *map, struct cmap_table *tbl)
+{
+	s64 n = percpu_counter_read_positive(&map->nr);
+
+	return n * 4 > (s64)tbl->size * 3 && tbl->size < CMAP_MAX_BUCKETS;
+}
+
+static bool cmap_wants_shrink(struct cmap *map, struct cmap_table *tbl)
+{
+	s64 n = percpu_counter_read_positive(&map->nr);
+
+	return tbl->size > map->min_size && n * 5 < (s64)tbl->size;
+}
+
+/* ---- migration ---- */
+
+/*
+ * Find the tail of @b's chain. Returns the link pointing at it (stored
+ * in *@pprev) and the tail, or NULL if the chain is empty.
+ */
+static struct cmap_entry *__cmap_tail(struct cmap_bucket *b,
+				      struct cmap_entry __rcu ***pprev)
+{
+	struct cmap_entry __rcu **link = &b->first;
+	struct cmap_entry *e, *next;
+
+	lockdep_assert_held(&b->lock);
+	e = __cmap_deref(link, b);
+	if (cmap_is_nulls(e))
+		return NULL;
+	while (!cmap_is_nulls(next = __cmap_next(e, b))) {
+		link = &e->next;
+		e = next;
+	}
+	*pprev = link;
+	return e;
+}
+
+/* Lock the destination bucket (nested: old table -> new table order). */
+static void cmap_lock_dest(struct cmap_bucket *nb)
+	__acquires(&nb->lock)
+{
+#ifndef CMAP_FAULT_UNLOCKED_WRITE	/* FAULT: migration writes unlocked */
+	spin_lock_nested(&nb->lock, SINGLE_DEPTH_NESTING);
+#endif
+}
+
+static void cmap_unlock_dest(struct cmap_bucket *nb)
+	__releases(&nb->lock)
+{
+#ifndef CMAP_FAULT_UNLOCKED_WRITE
+	spin_unlock(&nb->lock);
+#endif
+}
+
+/*
+ * Move the tail entry @e of old bucket @ob (linked from *@pprev) to the
+ * head of its bucket in @fut: link into the new chain first, then unlink
+ * from the old one (guarantee 2).
+ */
+static void __cmap_move_tail(struct cmap_bucket *ob,
+			     struct cmap_entry __rcu **pprev,
+			     struct cmap_entry *e, struct cmap_table *fut)
+{
+	struct cmap_bucket *nb = cmap_bucket(fut, e->hash);
+
+	lockdep_assert_held(&ob->lock);
+	cmap_lock_dest(nb);
+	rcu_assign_pointer(e->next, __cmap_first(nb));
+	rcu_assign_pointer(nb->first, e);
+	rcu_assign_pointer(*pprev, cmap_nulls(ob));
+	cmap_unlock_dest(nb);
+}
+
+/* Move every entry of @ob to @fut and mark it MOVED. Returns entries moved. */
+static unsigned int __cmap_migrate_bucket(struct cmap_bucket *ob,
+					  struct cmap_table *fut)
+{
+	struct cmap_entry __rcu **pprev;
+	struct cmap_entry *e;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&ob->lock);
+	while ((e = __cmap_tail(ob, &pprev))) {
+		__cmap_move_tail(ob, pprev, e, fut);
+		n++;
+	}
+	rcu_assign_pointer(ob->first, cmap_moved(ob));
+	return n;
+}
+
+/**
+ * cmap_migrate_bucket() - migrate bucket @i of @tbl unless already done
+ * @map:     the map
+ * @tbl:     the old table
+ * @fut:     its future table
+ * @i:       bucket index in @tbl
+ * @entries: out: entries moved
+ *
+ * Context: RCU read side or map->mutex held; no bucket lock held.
+ * Return: true if this call migrated the bucket.
+ */
+static bool cmap_migrate_bucket(struct cmap *map, struct cmap_table *tbl,
+				struct cmap_table *fut, u32 i,
+				unsigned int *entries)
+{
+	struct cmap_bucket *ob = &tbl->buckets[i];
+
+	spin_lock(&ob->lock);
+	if (cmap_is_moved(__cmap_first(ob))) {
+		spin_unlock(&ob->lock);
+		return false;
+	}
+	*entries = __cmap_migrate_bucket(ob, fut);
+	spin_unlock(&ob->lock);
+	atomic_add(*entries, &tbl->moved_entries);
+	if (atomic_inc_return(&tbl->migrated) == tbl->size)
+		cmap_kick(map);		/* the worker finishes the resize */
+	return true;
+}
+
+/* Hand out the next bucket of the shared cursor, or U32_MAX if none. */
+static u32 cmap_next_mig(struct cmap_table *tbl)
+{
+	u32 i;
+
+	if ((u32)atomic_read(&tbl->next_mig) >= tbl->size)
+		return U32_MAX;
+	i = atomic_fetch_inc(&tbl->next_mig);
+	return i < tbl->size ? i : U32_MAX;
+}
+
+/*
+ * A writer's share of the migration: its own key's old bucket, then one
+ * more from the cursor. Bounded: two buckets.
+ */
+static void cmap_help(struct cmap *map, struct cmap_table *tbl,
+		      struct cmap_table *fut, u32 hash)
+{
+	unsigned int buckets = 0, entries = 0, n;
+	struct cmap_bucket *own = cmap_bucket(tbl, hash);
+	u32 i;
+
+	if (!cmap_is_moved(cmap_first_rcu(own)) &&
+	    cmap_migrate_bucket(map, tbl, fut, hash & (tbl->size - 1), &n)) {
+		buckets++;
+		entries += n;
+	}
+	i = cmap_next_mig(tbl);
+	if (i != U32_MAX && cmap_migrate_bucket(map, tbl, fut, i, &n)) {
+		buckets++;
+		entries += n;
+	}
+	if (!buckets)
+		return;
+	percpu_counter_add(&map->moved_w, buckets);
+	trace_cmap_migrate(map, buckets, entries, false);
+}
+
+/*
+ * Lock @hash's bucket in the newest table, migrating the key's bucket out
+ * of every older table first (guarantee 4).
+ */
+static struct cmap_bucket *cmap_lock_newest(struct cmap *map, u32 hash,
+					    struct cmap_table **tblp)
+	__acquires(bucket)
+{
+	struct cmap_table *tbl = cmap_tbl(map), *fut;
+	struct cmap_bucket *b;
+
+	for (;;) {
+		fut = cmap_future(map, tbl);
+		if (fut) {
+			cmap_help(map, tbl, fut, hash);
+			tbl = fut;
+			continue;
+		}
+		b = cmap_bucket(tbl, hash);
+		spin_lock(&b->lock);
+		if (!cmap_is_moved(__cmap_first(b)))
+			break;
+		/* A newer resize moved it meanwhile: forward. */
+		spin_unlock(&b->lock);
+		tbl = cmap_future(map, tbl);
+	}
+	*tblp = tbl;
+	return b;
+}
+
+/* ---- lookup ---- */
+
+/* Search one bucket of @tbl; restart if the walk strayed (guarantee 3). */
+static struct cmap_entry *cmap_find_bucket(struct cmap_table *tbl, u32 hash,
+					   const void *key, u32 key_len)
+{
+	struct cmap_bucket *b = cmap_bucket(tbl, hash);
+	struct cmap_entry *e;
+
+restart:
+	for (e = cmap_first_rcu(b); !cmap_is_nulls(e); e = cmap_next_rcu(e))
+		if (cmap_match(e, hash, key, key_len))
+			return e;
+	if (e != cmap_nulls(b) && e != cmap_moved(b))
+		goto restart;
+	return NULL;
+}
+
+static struct cmap_entry *cmap_find_rcu(struct cmap *map, u32 hash,
+					const void *key, u32 key_len)
+{
+	struct cmap_table *tbl;
+	struct cmap_entry *e;
+
+	for (tbl = cmap_tbl(map); tbl; tbl = cmap_future(map, tbl)) {
+		e = cmap_find_bucket(tbl, hash, key, key_len);
+		if (e)
+			return e;
+		smp_rmb();	/* guarantee 2: chain reads before ->future */
+	}
+	return NULL;
+}
+
+/* Find @key in locked bucket @b; returns the link pointing at it or NULL. */
+static struct cmap_entry __rcu **__cmap_find_locked(struct cmap_bucket *b,
+						    u32 hash, const void *key,
+						    u32 key_len)
+{
+	struct cmap_entry __rcu **link = &b->first;
+	struct cmap_entry *e;
+
+	lockdep_assert_held(&b->lock);
+	for (e = __cmap_deref(link, b); !cmap_is_nulls(e);
+	     link = &e->next, e = __cmap_deref(link, b))
+		if (cmap_match(e, hash, key, key_len))
+			return link;
+	return NULL;
+}
+
+static int cmap_check_key(const void *key, u32 key_len)
+{
+	if (!key || !key_len)
+		return -EINVAL;
+	return key_len > CMAP_KEY_MAX ? -E2BIG : 0;
+}
+
+/**
+ * cmap_lookup() - copy the value of a key out of the map
+ * @map:      the map
+ * @key:      key bytes
+ * @key_len:  key length, 1..CMAP_KEY_MAX
+ * @val:      buffer for the value
+ * @val_size: bytes available at @val
+ * @val_len:  out (may be NULL): length of the value
+ *
+ * The value is copied from one immutable entry under RCU: it is the value
+ * of one update, whole.
+ *
+ * Context: any context; takes no lock, does not sleep.
+ * Return: 0; -ENOENT if absent; -ENOSPC if the value is longer than
+ * @val_size (*@val_len tells its length); -EINVAL or -E2BIG for a bad key.
+ */
+int cmap_lookup(struct cmap *map, const void *key, u32 key_len,
+		void *val, u32 val_size, u32 *val_len)
+{
+	struct cmap_entry *e;
+	u32 hash, n = 0;
+	int err;
+
+	err = cmap_check_key(key, key_len);
+	if (err)
+		return err;
+	hash = cmap_hash(map, key, key_len);
+	rcu_read_lock();
+	e = cmap_find_rcu(map, hash, key, key_len);
+	if (e) {
+		n = e->val_len;
+		if (n <= val_size && n)
+			cmap_copy(val, cmap_val(e), n);
+	}
+	rcu_read_unlock();
+	if (!e)
+		return -ENOENT;
+	if (val_len)
+		*val_len = n;
+	return n > val_size ? -ENOSPC : 0;
+}
+EXPORT_SYMBOL_GPL(cmap_lookup);
+
+/* ---- update and delete ---- */
+
+/* Replace the entry linked from *@link by @ne, in place. */
+static int __cmap_replace(struct cmap *map, struct cmap_bucket *b,
+			  struct cmap_entry __rcu **link,
+			  struct cmap_entry *ne, struct cmap_entry **oldp)
+{
+	struct cmap_entry *old = __cmap_deref(link, b);
+	s64 delta = (s64)cmap_entry_bytes(ne->key_len, ne->val_len) -
+		    (s64)cmap_entry_bytes(old->key_len, old->val_len);
+
+	if (cmap_reserve(&map->bytes, delta, map->max_bytes))
+		return -ENOSPC;
+	RCU_INIT_POINTER(ne->next, __cmap_next(old, b));
+	rcu_assign_pointer(*link, ne);
+	*oldp = old;
+	return 0;
+}
+
+static int __cmap_insert(struct cmap *map, struct cmap_bucket *b,
+			 struct cmap_entry *ne)
+{
+	s64 size = cmap_entry_bytes(ne->key_len, ne->val_len);
+
+	if (cmap_reserve(&map->nr, 1, map->max_entries))
+		return -ENOSPC;
+	if (cmap_reserve(&map->bytes, size, map->max_bytes)) {
+		percpu_counter_add_batch(&map->nr, -1, CMAP_COUNT_BATCH);
+		return -ENOSPC;
+	}
+	RCU_INIT_POINTER(ne->next, __cmap_first(b));
+	rcu_assign_pointer(b->first, ne);
+	return 0;
+}
+
+/* Insert or replace @ne in locked bucket @b according to @flags. */
+static int __cmap_put(struct cmap *map, struct cmap_bucket *b,
+		      struct cmap_entry *ne, u32 flags,
+		      struct cmap_entry **oldp)
+{
+	struct cmap_entry __rcu **link;
+
+	lockdep_assert_held(&b->lock);
+	link = __cmap_find_locked(b, ne->hash, ne->data, ne->key_len);
+	if (link) {
+		if (flags & CMAP_PUT_NOEXIST)
+			return -EEXIST;
+		return __cmap_replace(map, b, link, ne, oldp);
+	}
+	if (flags & CMAP_PUT_EXIST)
+		return -ENOENT;
+	return __cmap_insert(map, b, ne);
+}
+
+static int cmap_check_update(const void *key, u32 key_len, const void *val,
+			     u32 val_len, u32 flags)
+{
+	int err = cmap_check_key(key, key_len);
+
+	if (err)
+		return err;
+	if ((flags & ~CMAP_PUT_FLAGS) || flags == CMAP_PUT_FLAGS)
+		return -EINVAL;
+	if (val_len > CMAP_VALUE_MAX)
+		return -E2BIG;
+	return val_len && !val ? -EINVAL : 0;
+}
+
+/**
+ * cmap_update() - insert or replace a key's value
+ * @map:     the map
+ * @key:     key bytes
+ * @key_len: key length, 1..CMAP_KEY_MAX
+ * @val:     value bytes
+ * @val_len: value length, 0..CMAP_VALUE_MAX
+ * @flags:   CMAP_PUT_ANY, CMAP_PUT_NOEXIST or CMAP_PUT_EXIST
+ *
+ * A replacement swaps the entry in place: readers see the old or the new
+ * value, never neither. Never fails because a resize is in progress.
+ *
+ * Context: process context, may sleep (allocation); takes one bucket lock
+ * (plus migration locks, see the DOC block).
+ * Return: 0; -EEXIST (NOEXIST, present); -ENOENT (EXIST, absent);
+ * -ENOSPC (max_entries or max_bytes reached); -ENOMEM; -EINVAL or -E2BIG
+ * for bad arguments.
+ */
+int cmap_update(struct cmap *map, const void *key, u32 key_len,
+		const void *val, u32 val_len, u32 flags)
+{
+	struct cmap_entry *ne, *old = NULL;
+	struct cmap_table *tbl;
+	struct cmap_bucket *b;
+	bool grow;
+	u32 hash;
+	int err;
+
+	err = cmap_check_update(key, key_len, val, val_len, flags);
+	if (err)
+		return err;
+	hash = cmap_hash(map, key, key_len);
+	ne = cmap_alloc_entry(map, hash, key, key_len, val, val_len);
+	if (!ne)
+		return -ENOMEM;
+	rcu_read_lock();
+	b = cmap_lock_newest(map, hash, &tbl);
+	err = __cmap_put(map, b, ne, flags, &old);
+	spin_unlock(&b->lock);
+	grow = !err && !old && cmap_wants_grow(map, tbl);
+	rcu_read_unlock();
+	if (err)
+		kfree(ne);
+	if (old)
+		cmap_defer_free_entry(old);
+	if (grow)
+		cmap_kick(map);
+	return err;
+}
+EXPORT_SYMBOL_GPL(cmap_update);
+
+/**
+ * cmap_delete() - remove a key
+ * @map:     the map
+ * @key:     key bytes
+ * @key_len: key length, 1..CMAP_KEY_MAX
+ *
+ * Context: process context; takes one bucket lock (plus migration locks)
+ * and does not sleep, but may queue the resize worker.
+ * Return: 0; -ENOENT if absent; -EINVAL or -E2BIG for a bad key.
+ */
+int cmap_delete(struct cmap *map, const void *key, u32 key_len)
+{
+	struct cmap_entry __rcu **link;
+	struct cmap_entry *e = NULL;
+	struct cmap_table *tbl;
+	struct cmap_bucket *b;
+	bool shrink = false;
+	u32 hash;
+	int err;
+
+	err = cmap_check_key(key, key_len);
+	if (err)
+		return err;
+	hash = cmap_hash(map, key, key_len);
+	rcu_read_lock();
+	b = cmap_lock_newest(map, hash, &tbl);
+	link = __cmap_find_locked(b, hash, key, key_len);
+	if (link) {
+		e = __cmap_deref(link, b);
+		rcu_assign_pointer(*link, __cmap_next(e, b));
+		cmap_uncharge(map, e);
+	}
+	spin_unlock(&b->lock);
+	if (e)
+		shrink = cmap_wants_shrink(map, tbl);
+	rcu_read_unlock();
+	if (!e)
+		return -ENOENT;
+	cmap_defer_free_entry(e);
+	if (shrink)
+		cmap_kick(map);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(cmap_delete);
+
+/* ---- the resize worker (runs under map->mutex) ---- */
+
+/* Exact decision: the size the table should have now, or 0 for none. */
+static u32 cmap_target_size(struct cmap *map, struct cmap_table *tbl)
+{
+	s64 n = cmap_counter_sum(&map->nr);
+
+	if (n * 4 > (s64)tbl->size * 3 && tbl->size < CMAP_MAX_BUCKETS)
+		return tbl->size * 2;
+	if (tbl->size > map->min_size && n * 5 < (s64)tbl->size)
+		return tbl->size / 2;
+	return 0;
+}
+
+static void cmap_alloc_failed(struct cmap *map)
+{
+	lockdep_assert_held(&map->mutex);
+	map->alloc_failures++;
+	if (!READ_ONCE(map->dying))
+		queue_delayed_work(system_unbound_wq, &map->work,
+				   msecs_to_jiffies(map->retry_ms));
+	map->retry_ms = min(map->retry_ms * 2, CMAP_RETRY_MAX_MS);
+}
+
+/* Allocate and publish a future table if the load calls for it. */
+static bool cmap_start_resize(struct cmap *map, struct cmap_table *tbl)
+{
+	struct cmap_table *fut;
+	u32 size;
+
+	lockdep_assert_held(&map->mutex);
+	size = cmap_target_size(map, tbl);
+	if (!size)
+		return false;
+	fut = cmap_alloc_table(map, size);
+	if (!fut) {
+		cmap_alloc_failed(map);
+		return false;
+	}
+	map->retry_ms = CMAP_RETRY_MS;
+	percpu_counter_add(&map->bytes, cmap_table_bytes(size));
+	tbl->start_ns = ktime_get_ns();
+	trace_cmap_resize_start(map, tbl->size, size, size > tbl->size);
+	rcu_assign_pointer(tbl->future, fut);	/* guarantee 2 */
+	return true;
+}
+
+/* Account and trace what the worker moved since the last call. */
+static void cmap_worker_account(struct cmap *map, unsigned int *buckets,
+				unsigned int *entries)
+{
+	if (!*buckets)
+		return;
+	map->moved_k += *buckets;
+	trace_cmap_migrate(map, *buckets, *entries, true);
+	*buckets = 0;
+	*entries = 0;
+}
+
+/* The worker's share: everything left on the cursor, in chunks. */
+static void cmap_worker_migrate(struct cmap *map, struct cmap_table *tbl,
+				struct cmap_table *fut)
+{
+	unsigned int buckets = 0, entries = 0, visited = 0, n;
+	u32 i;
+
+	lockdep_assert_held(&map->mutex);
+	while ((i = cmap_next_mig(tbl)) != U32_MAX) {
+		if (cmap_migrate_bucket(map, tbl, fut, i, &n)) {
+			buckets++;
+			entries += n;
+		}
+		if (++visited % CMAP_WORK_CHUNK)
+			continue;
+		cmap_worker_account(map, &buckets, &entries);
+		cond_resched();
+	}
+	cmap_worker_account(map, &buckets, &entries);
+}
+
+/* Every bucket of @tbl is MOVED: make @fut current, retire @tbl. */
+static void cmap_finish_resize(struct cmap *map, struct cmap_table *tbl,
+			       struct cmap_table *fut)
+{
+	lockdep_assert_held(&map->mutex);
+	rcu_assign_pointer(map->tbl, fut);
+	if (fut->size > tbl->size)
+		map->grows++;
+	else
+		map->shrinks++;
+	trace_cmap_resize_end(map, tbl->size, fut->size,
+			      ktime_get_ns() - tbl->start_ns,
+			      atomic_read(&tbl->moved_entries));
+	percpu_counter_add(&map->bytes, -(s64)cmap_table_bytes(tbl->size));
+	cmap_defer_free_table(tbl);
+}
+
+/* One step of the resize state machine; true if there is more to do. */
+static bool cmap_resize_step(struct cmap *map)
+{
+	struct cmap_table *tbl = cmap_tbl(map);
+	struct cmap_table *fut = cmap_future(map, tbl);
+
+	if (!fut)
+		return cmap_start_resize(map, tbl);
+	cmap_worker_migrate(map, tbl, fut);
+	/* Writers still finishing buckets: the last one kicks us again. */
+	if ((u32)atomic_read(&tbl->migrated) < tbl->size)
+		return false;
+	cmap_finish_resize(map, tbl, fut);
+	return true;
+}
+
+static void cmap_worker(struct work_struct *work)
+{
+	struct cmap *map = container_of(to_delayed_work(work), struct cmap,
+					work);
+
+	mutex_lock(&map->mutex);
+	while (!READ_ONCE(map->dying) && cmap_resize_step(map))
+		cond_resched();
+	mutex_unlock(&map->mutex);
+}
+
+/* ---- create, destroy, clear ---- */
+
+static int cmap_init_counters(struct cmap *map)
+{
+	int err;
+
+	err = percpu_counter_init(&map->nr, 0, GFP_KERNEL);
+	if (err)
+		return err;
+	err = percpu_counter_init(&map->bytes, 0, GFP_KERNEL);
+	if (err)
+		goto destroy_nr;
+	err = percpu_counter_init(&map->moved_w, 0, GFP_KERNEL);
+	if (err)
+		goto destroy_bytes;
+	return 0;
+
+destroy_bytes:
+	percpu_counter_destroy(&map->bytes);
+destroy_nr:
+	percpu_counter_destroy(&map->nr);
+	return err;
+}
+
+static void cmap_destroy_counters(struct cmap *map)
+{
+	percpu_counter_destroy(&map->moved_w);
+	percpu_counter_destroy(&map->bytes);
+	percpu_counter_destroy(&map->nr);
+}
+
+static int cmap_apply_config(struct cmap *map, const struct cmap_config *cfg)
+{
+	u32 min = cfg && cfg->min_buckets ? cfg->min_buckets : CMAP_MIN_BUCKETS;
+
+	if (min > CMAP_MAX_BUCKETS)
+		return -EINVAL;
+	map->min_size = roundup_pow_of_two(max_t(u32, min, CMAP_MIN_BUCKETS));
+	map->max_entries = cfg ? cfg->max_entries : 0;
+	map->max_bytes = cfg ? cfg->max_bytes : 0;
+	map->gfp = cfg && cfg->gfp ? cfg->gfp : GFP_KERNEL;
+	map->seed = get_random_u32();
+	map->retry_ms = CMAP_RETRY_MS;
+	return 0;
+}
+
+/**
+ * cmap_create() - create an empty map
+ * @cfg: sizes, limits and allocation flags; NULL for the defaults
+ *
+ * Context: process context, may sleep.
+ * Return: the map, or ERR_PTR(-EINVAL) for a bad @cfg, ERR_PTR(-ENOMEM).
+ */
+struct cmap *cmap_create(const struct cmap_config *cfg)
+{
+	struct cmap_table *tbl;
+	struct cmap *map;
+	int err;
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return ERR_PTR(-ENOMEM);
+	err = cmap_apply_config(map, cfg);
+	if (err)
+		goto free_map;
+	err = cmap_init_counters(map);
+	if (err)
+		goto free_map;
+	err = -ENOMEM;
+	tbl = cmap_alloc_table(map, map->min_size);
+	if (!tbl)
+		goto destroy_counters;
+	percpu_counter_add(&map->bytes, cmap_table_bytes(tbl->size));
+	RCU_INIT_POINTER(map->tbl, tbl);
+	mutex_init(&map->mutex);
+	INIT_DELAYED_WORK(&map->work, cmap_worker);
+	return map;
+
+destroy_counters:
+	cmap_destroy_counters(map);
+free_map:
+	kfree(map);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_GPL(cmap_create);
+
+/* Free every entry of @tbl at once: no reader or writer is left. */
+static void cmap_free_entries(struct cmap *map, struct cmap_table *tbl)
+{
+	struct cmap_entry *e, *next;
+	struct cmap_bucket *b;
+	u32 i;
+
+	for (i = 0; i < tbl->size; i++) {
+		b = &tbl->buckets[i];
+		spin_lock(&b->lock);
+		for (e = __cmap_first(b); !cmap_is_nulls(e); e = next) {
+			next = __cmap_next(e, b);
+			kfree(e);
+		}
+		spin_unlock(&b->lock);
+		if (!(i % CMAP_WORK_CHUNK))
+			cond_resched();
+	}
+}
+
+/**
+ * cmap_destroy() - free a map and everything in it
+ * @map: the map (NULL or an ERR_PTR is ignored)
+ *
+ * The caller guarantees that no other call on @map runs or will run.
+ * Cancels the resize worker and waits for every deferred free.
+ *
+ * Context: process context, sleeps.
+ */
+void cmap_destroy(struct cmap *map)
+{
+	struct cmap_table *tbl, *fut;
+
+	if (IS_ERR_OR_NULL(map))
+		return;
+	WRITE_ONCE(map->dying, true);
+	cancel_delayed_work_sync(&map->work);
+	mutex_lock(&map->mutex);
+	tbl = cmap_tbl(map);
+	fut = cmap_future(map, tbl);
+	cmap_free_entries(map, tbl);
+	if (fut) {
+		cmap_free_entries(map, fut);
+		cmap_free_table(fut);
+	}
+	cmap_free_table(tbl);
+	mutex_unlock(&map->mutex);
+	rcu_barrier();
+	mutex_destroy(&map->mutex);
+	cmap_destroy_counters(map);
+	kfree(map);
+}
+EXPORT_SYMBOL_GPL(cmap_destroy);
+
+/* Unlink and free every entry of bucket @b (not if MOVED). */
+static void cmap_clear_bucket(struct cmap *map, struct cmap_bucket *b)
+{
+	struct cmap_entry *e, *next;
+
+	spin_lock(&b->lock);
+	e = __cmap_first(b);
+	if (!cmap_is_nulls(e))
+		rcu_assign_pointer(b->first, cmap_nulls(b));
+	for (; !cmap_is_nulls(e); e = next) {
+		next = __cmap_next(e, b);
+		cmap_uncharge(map, e);
+		cmap_defer_free_entry(e);
+	}
+	spin_unlock(&b->lock);
+}
+
+/**
+ * cmap_clear() - remove every entry
+ * @map: the map
+ *
+ * Entries present for the whole call are removed; entries inserted
+ * concurrently may survive. Tables are walked oldest first, so an entry
+ * migrating meanwhile is met in the table it moved to.
+ *
+ * Context: process context, sleeps (takes the map's resize mutex).
+ */
+void cmap_clear(struct cmap *map)
+{
+	struct cmap_table *tbl;
+	u32 i;
+
+	mutex_lock(&map->mutex);
+	for (tbl = cmap_tbl(map); tbl; tbl = cmap_future(map, tbl)) {
+		for (i = 0; i < tbl->size; i++) {
+			cmap_clear_bucket(map, &tbl->buckets[i]);
+			if (!((i + 1) % CMAP_WORK_CHUNK))
+				cond_resched();
+		}
+	}
+	mutex_unlock(&map->mutex);
+	cmap_kick(map);		/* probably time to shrink */
+}
+EXPORT_SYMBOL_GPL(cmap_clear);
+
+/**
+ * cmap_count() - number of entries
+ * @map: the map
+ *
+ * Context: any context; does not sleep.
+ * Return: the exact sum of the per-CPU entry counters.
+ */
+u64 cmap_count(struct cmap *map)
+{
+	return cmap_counter_sum(&map->nr);
+}
+EXPORT_SYMBOL_GPL(cmap_count);
+
+/* ---- stats ---- */
+
+static u32 cmap_chain_len_rcu(struct cmap_bucket *b)
+{
+	struct cmap_entry *e;
+	u32 n = 0;
+
+	for (e = cmap_first_rcu(b); !cmap_is_nulls(e); e = cmap_next_rcu(e))
+		n++;
+	return n;
+}
+
+/* Chain histogram of @tbl, which map->mutex keeps alive. */
+static void cmap_chain_stats(struct cmap *map, struct cmap_table *tbl,
+			     struct cmap_core_stats *st)
+{
+	u32 i, n;
+
+	lockdep_assert_held(&map->mutex);
+	rcu_read_lock();
+	for (i = 0; i < tbl->size; i++) {
+		n = cmap_chain_len_rcu(&tbl->buckets[i]);
+		st->max_chain = max_t(u64, st->max_chain, n);
+		st->chain_hist[min_t(u32, n, CMAP_CHAIN_HIST - 1)]++;
+		if (!((i + 1) % CMAP_WORK_CHUNK)) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+}
+
+/**
+ * cmap_get_stats() - take a snapshot of a map's state and history
+ * @map: the map
+ * @st:  filled in
+ *
+ * Walks the newest table's chains for the histogram.
+ *
+ * Context: process context, sleeps (takes the map's resize mutex).
+ */
+void cmap_get_stats(struct cmap *map, struct cmap_core_stats *st)
+{
+	struct cmap_table *tbl, *fut;
+
+	memset(st, 0, sizeof(*st));
+	mutex_lock(&map->mutex);
+	tbl = cmap_tbl(map);
+	fut = cmap_future(map, tbl);
+	st->entries = cmap_counter_sum(&map->nr);
+	st->bytes = cmap_counter_sum(&map->bytes);
+	st->buckets = tbl->size;
+	st->future_buckets = fut ? fut->size : 0;
+	st->migrated = fut ? atomic_read(&tbl->migrated) : 0;
+	st->grows = map->grows;
+	st->shrinks = map->shrinks;
+	st->resize_alloc_failures = map->alloc_failures;
+	st->moved_by_writers = cmap_counter_sum(&map->moved_w);
+	st->moved_by_worker = map->moved_k;
+	cmap_chain_stats(map, fut ?: tbl, st);
+	mutex_unlock(&map->mutex);
+}
+EXPORT_SYMBOL_GPL(cmap_get_stats);
+
+/* ---- scan ---- */
+
+static size_t cmap_rec_bytes(const struct cmap_entry *e)
+{
+	return ALIGN(sizeof(struct cmap_scan_rec) + e->key_len + e->val_len, 8);
+}
+
+/* Is @e's key among the records written since offset @from? */
+static bool cmap_scan_seen(const struct cmap_scan_buf *sb, size_t from,
+			   const struct cmap_entry *e)
+{
+	const struct cmap_scan_rec *r;
+	size_t off;
+
+	for (off = from; off < sb->used;
+	     off += ALIGN(sizeof(*r) + r->key_len + r->value_len, 8)) {
+		r = sb->buf + off;
+		if (r->key_len == e->key_len &&
+		    !memcmp(r + 1, e->data, e->key_len))
+			return true;
+	}
+	return false;
+}
+
+/**
+ * struct cmap_range - the state of one scan range
+ * @lo:    reversed-hash value where the range starts (the cursor)
+ * @hi:    where it ends (exclusive)
+ * @from:  sb->used when the range started
+ * @count: sb->count when the range started
+ * @need:  bytes the range needs (an upper bound once it overflowed)
+ * @full:  a record did not fit
+ */
+struct cmap_range {
+	u64 lo, hi;
+	size_t from;
+	u32 count;
+	size_t need;
+	bool full;
+};
+
+static void cmap_scan_put(struct cmap_scan_buf *sb, struct cmap_range *r,
+			  const struct cmap_entry *e)
+{
+	struct cmap_scan_rec *rec;
+	size_t len = cmap_rec_bytes(e);
+
+	if (!r->full && cmap_scan_seen(sb, r->from, e))
+		return;
+	r->need += len;
+	if (r->full || sb->used + len > sb->size) {
+		r->full = true;
+		return;
+	}
+	rec = sb->buf + sb->used;
+	rec->key_len = e->key_len;
+	rec->value_len = e->val_len;
+	memcpy(rec + 1, e->data, e->key_len + e->val_len);
+	sb->used += len;
+	sb->count++;
+}
+
+/* Emit @b's entries within the range; -EAGAIN if the walk strayed. */
+static int cmap_scan_bucket(struct cmap_bucket *b, struct cmap_scan_buf *sb,
+			    struct cmap_range *r)
+{
+	struct cmap_entry *e;
+	u64 rev;
+
+	for (e = cmap_first_rcu(b); !cmap_is_nulls(e); e = cmap_next_rcu(e)) {
+		rev = bitrev32(e->hash);
+		if (rev >= r->lo && rev < r->hi)
+			cmap_scan_put(sb, r, e);
+	}
+	return e == cmap_nulls(b) || e == cmap_moved(b) ? 0 : -EAGAIN;
+}
+
+/* Emit the buckets of @tbl that cover the range. */
+static int cmap_scan_table(struct cmap_table *tbl, struct cmap_scan_buf *sb,
+			   struct cmap_range *r)
+{
+	u32 shift = 32 - tbl->bits;
+	u64 x;
+	int err;
+
+	for (x = r->lo; x < r->hi; x = ((x >> shift) + 1) << shift) {
+		err = cmap_scan_bucket(&tbl->buckets[bitrev32((u32)x) &
+						     (tbl->size - 1)], sb, r);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* One range: every table from the current one on (guarantee 8). */
+static int cmap_scan_range(struct cmap *map, struct cmap_scan_buf *sb,
+			   struct cmap_range *r)
+{
+	struct cmap_table *tbl = cmap_tbl(map), *fut = cmap_future(map, tbl);
+	u32 bits = fut ? min(tbl->bits, fut->bits) : tbl->bits;
+	u32 shift = 32 - bits;
+
+	r->hi = ((r->lo >> shift) + 1) << shift;
+restart:
+	sb->used = r->from;
+	sb->count = r->count;
+	r->need = 0;
+	r->full = false;
+	for (; tbl; tbl = cmap_future(map, tbl)) {
+		if (cmap_scan_table(tbl, sb, r))
+			goto restart_tbl;
+		smp_rmb();	/* guarantee 2: chain reads before ->future */
+	}
+	return r->full ? -ENOSPC : 0;
+restart_tbl:
+	tbl = cmap_tbl(map);
+	goto restart;
+}
+
+/**
+ * cmap_scan() - copy the next whole buckets of entries into a buffer
+ * @map:    the map
+ * @cursor: in/out: 0 to start; CMAP_SCAN_END once the scan is complete
+ * @sb:     the buffer; @sb->used and @sb->count are set
+ *
+ * A scan that runs to CMAP_SCAN_END returns every entry present for the
+ * whole scan exactly once, however the table is resized between calls;
+ * entries inserted or deleted during the scan are returned at most once.
+ * A call may return no records without being done.
+ *
+ * Context: any context; takes no lock, does not sleep.
+ * Return: 0; -ENOSPC if the next bucket does not fit into the empty
+ * buffer (@sb->used is then the size it needs, at least, and *@cursor
+ * points at that bucket: retry with a larger buffer).
+ */
+int cmap_scan(struct cmap *map, u64 *cursor, struct cmap_scan_buf *sb)
+{
+	struct cmap_range r = { .lo = *cursor };
+	unsigned int n;
+	int err = 0;
+
+	sb->used = 0;
+	sb->count = 0;
+	if (r.lo >= CMAP_SCAN_END) {
+		*cursor = CMAP_SCAN_END;
+		return 0;
+	}
+	rcu_read_lock();
+	for (n = 0; n < CMAP_SCAN_RANGES && r.lo < CMAP_SCAN_END; n++) {
+		r.from = sb->used;
+		r.count = sb->count;
+		err = cmap_scan_range(map, sb, &r);
+		if (err)
+			break;
+		r.lo = r.hi;
+	}
+	rcu_read_unlock();
+	if (err && r.count) {
+		/* The range that did not fit waits for the next call. */
+		sb->used = r.from;
+		sb->count = r.count;
+		err = 0;
+	} else if (err) {
+		sb->used = r.need;
+		sb->count = 0;
+	}
+	*cursor = r.lo;
+	return err;
+}
+EXPORT_SYMBOL_GPL(cmap_scan);
