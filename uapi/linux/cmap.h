@@ -32,4 +32,316 @@ struct cmap_scan_rec {
 	__u32 value_len;
 };
 
+/**
+ * DOC: General ioctl format
+ *
+ * Every command takes a pointer to its own argument structure, whose first
+ * member is ``__u32 size``: the caller sets it to sizeof() the structure it
+ * was compiled with. The kernel copies the structure with
+ * copy_struct_from_user() semantics, so structures may grow at their end
+ * over time:
+ *
+ *  - a caller's structure larger than the kernel's is accepted only if the
+ *    bytes the kernel does not know are zero, otherwise -E2BIG;
+ *  - a caller's structure smaller than the kernel's works if it holds every
+ *    member of the command's first version (for INFO and STATS, whose
+ *    members are all outputs, anything from @size and @flags on works: the
+ *    kernel fills only what fits); a shorter one is -EINVAL.
+ *
+ * Output members are written back only within the caller's @size. Members
+ * named ``__reserved`` must be zero. @flags takes only the flags defined for
+ * the command; any other bit is -EINVAL.
+ *
+ * The ioctl numbers encode the size of the first version of each
+ * structure; the kernel dispatches on the type, number and direction only
+ * and reads the size from the structure itself. An unknown command is
+ * -ENOTTY.
+ *
+ * Errors common to all commands:
+ *
+ *  - ENOTTY: not a cmap command (or not supported by this kernel: see
+ *    &struct cmap_info.commands);
+ *  - EFAULT: a pointer (the argument or one inside it) cannot be accessed;
+ *  - E2BIG:  a structure has non-zero bytes the kernel does not know, or
+ *    @size is larger than a page; a key or value is longer than the limit;
+ *  - EINVAL: @size too small, unknown flags, non-zero reserved members, an
+ *    empty key;
+ *  - EBADF:  a command that modifies the map on a file opened read-only;
+ *  - ENOMEM: out of memory (or over the memory cgroup's limit).
+ *
+ * Keys and values are byte strings passed by pointer and length; pointers
+ * are user addresses in ``__aligned_u64`` members and need no alignment.
+ */
+
+/* The ioctl type byte of /dev/cmap (free in ioctl-number.rst). */
+#define CMAP_IOC_MAGIC		0xB9
+
+/* The version of this interface; INFO reports it. */
+#define CMAP_ABI_VERSION	1
+
+/* Command numbers (the nr of the ioctl numbers below). */
+enum {
+	CMAP_CMD_INFO = 0x00,
+	CMAP_CMD_GET = 0x01,
+	CMAP_CMD_PUT = 0x02,
+	CMAP_CMD_DELETE = 0x03,
+	CMAP_CMD_BATCH_GET = 0x04,
+	CMAP_CMD_BATCH_PUT = 0x05,
+	CMAP_CMD_BATCH_DELETE = 0x06,
+	CMAP_CMD_SCAN = 0x07,
+	CMAP_CMD_STATS = 0x08,
+	CMAP_CMD_CLEAR = 0x09
+};
+
+/* Behaviour that tools may test for in &struct cmap_info.features. */
+#define CMAP_FEAT_SCAN_ONCE	0x1ULL			/* see CMAP_IOC_SCAN */
+#define CMAP_FEAT_SHRINK	0x2ULL			/* the table also shrinks */
+#define CMAP_FEAT_MEMCG		0x4ULL			/* memory charged to memcg */
+
+/**
+ * struct cmap_info - ioctl(CMAP_IOC_INFO): what this kernel supports
+ * @size:        sizeof(struct cmap_info)
+ * @flags:       must be 0
+ * @abi_version: out: CMAP_ABI_VERSION of the kernel
+ * @key_max:     out: longest key, in bytes (CMAP_KEY_MAX)
+ * @value_max:   out: longest value, in bytes (CMAP_VALUE_MAX)
+ * @max_entries: out: the map's entry limit, 0 if none
+ * @max_bytes:   out: the map's memory limit in bytes, 0 if none
+ * @features:    out: CMAP_FEAT_* bits
+ * @commands:    out: bit N set if command number N (CMAP_CMD_*) exists
+ *
+ * Lets tools adapt to the kernel they run on. Any @size from 8 bytes on
+ * is accepted; the kernel fills the members that fit.
+ */
+struct cmap_info {
+	__u32 size;
+	__u32 flags;
+	__u32 abi_version;
+	__u32 key_max;
+	__u32 value_max;
+	__u32 max_entries;
+	__aligned_u64 max_bytes;
+	__aligned_u64 features;
+	__aligned_u64 commands;
+};
+
+/**
+ * struct cmap_get - ioctl(CMAP_IOC_GET): look a key up
+ * @size:          sizeof(struct cmap_get)
+ * @flags:         must be 0
+ * @key:           user pointer to the key
+ * @value:         user pointer to a buffer of @value_size bytes
+ * @key_len:       length of the key, 1..CMAP_KEY_MAX
+ * @value_size:    bytes available at @value (may be 0 to ask the length)
+ * @out_value_len: out: length of the value
+ * @__reserved:    must be 0
+ *
+ * The value is copied at one instant: a concurrent PUT of the same key is
+ * seen entirely or not at all.
+ *
+ * Errors: ENOENT if the key is absent; ENOSPC if the value is longer than
+ * @value_size (@out_value_len then says how long it is).
+ */
+struct cmap_get {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 key;
+	__aligned_u64 value;
+	__u32 key_len;
+	__u32 value_size;
+	__u32 out_value_len;
+	__u32 __reserved;
+};
+
+/**
+ * struct cmap_put - ioctl(CMAP_IOC_PUT): insert or replace a value
+ * @size:      sizeof(struct cmap_put)
+ * @flags:     CMAP_PUT_ANY (0), CMAP_PUT_NOEXIST or CMAP_PUT_EXIST
+ * @key:       user pointer to the key
+ * @value:     user pointer to the value
+ * @key_len:   length of the key, 1..CMAP_KEY_MAX
+ * @value_len: length of the value, 0..CMAP_VALUE_MAX
+ *
+ * Readers see the old value or the new one, never a mix.
+ *
+ * Errors: EEXIST (NOEXIST and the key is present); ENOENT (EXIST and the
+ * key is absent); ENOSPC if the map is at its entry or memory limit.
+ */
+struct cmap_put {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 key;
+	__aligned_u64 value;
+	__u32 key_len;
+	__u32 value_len;
+};
+
+/**
+ * struct cmap_delete - ioctl(CMAP_IOC_DELETE): remove a key
+ * @size:       sizeof(struct cmap_delete)
+ * @flags:      must be 0
+ * @key:        user pointer to the key
+ * @key_len:    length of the key, 1..CMAP_KEY_MAX
+ * @__reserved: must be 0
+ *
+ * Errors: ENOENT if the key is absent.
+ */
+struct cmap_delete {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 key;
+	__u32 key_len;
+	__u32 __reserved;
+};
+
+/**
+ * struct cmap_batch_op - one operation of a batch
+ * @key:           user pointer to the key
+ * @value:         user pointer to the value (PUT) or its buffer (GET)
+ * @key_len:       length of the key, 1..CMAP_KEY_MAX
+ * @value_len:     PUT: length of the value; GET: out: length of the value
+ * @value_size:    GET: bytes available at @value
+ * @flags:         PUT: CMAP_PUT_* for this operation; must be 0 otherwise
+ *
+ * Each operation behaves as the single-key command does. Members a command
+ * does not use are ignored (DELETE uses only @key and @key_len), so one
+ * array can serve a BATCH_GET and then a BATCH_DELETE.
+ */
+struct cmap_batch_op {
+	__aligned_u64 key;
+	__aligned_u64 value;
+	__u32 key_len;
+	__u32 value_len;
+	__u32 value_size;
+	__u32 flags;
+};
+
+/**
+ * struct cmap_batch - ioctl(CMAP_IOC_BATCH_GET/PUT/DELETE): many keys
+ * @size:    sizeof(struct cmap_batch)
+ * @flags:   must be 0
+ * @ops:     user pointer to an array of @count operations, @op_size apart
+ * @count:   in: number of operations; out: number done
+ * @op_size: sizeof(struct cmap_batch_op); each element is copied as an
+ *           extensible structure of this size (see the general format)
+ *
+ * Operations are done in order and the batch stops at the first that
+ * fails: the ioctl then returns that operation's error, and @count says
+ * how many operations completed before it (ops[@count] is the one that
+ * failed). Completed operations stay done. A pending signal stops a batch
+ * with EINTR after at least one operation; @count says where to resume.
+ * @count is written back for every error but EFAULT on the argument itself.
+ */
+struct cmap_batch {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 ops;
+	__u32 count;
+	__u32 op_size;
+};
+
+/* Out flags of a scan. */
+#define CMAP_SCAN_DONE		0x1U			/* the scan is complete */
+
+/**
+ * struct cmap_scan - ioctl(CMAP_IOC_SCAN): iterate over the map
+ * @size:      sizeof(struct cmap_scan)
+ * @flags:     must be 0
+ * @cursor:    in/out: 0 to start a scan, then the value the previous call
+ *             returned; opaque otherwise
+ * @buf:       user pointer to a buffer for records
+ * @buf_size:  bytes available at @buf
+ * @out_used:  out: bytes written to @buf; on ENOSPC, the size of buffer
+ *             the next bucket needs
+ * @out_count: out: records written
+ * @out_flags: out: CMAP_SCAN_DONE once the whole map has been returned
+ *
+ * Each call returns whole buckets of the table as records, each a
+ * &struct cmap_scan_rec followed by the key and the value and padded to 8
+ * bytes. A scan that runs until CMAP_SCAN_DONE returns every entry that is
+ * present for the whole scan exactly once, even while the table grows or
+ * shrinks between calls; entries inserted or deleted during the scan are
+ * returned at most once. Calls may return 0 records without being done.
+ *
+ * Errors: ENOSPC if the next bucket does not fit in an empty @buf_size
+ * buffer (@out_used says how much it needs, @cursor is unchanged).
+ */
+struct cmap_scan {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 cursor;
+	__aligned_u64 buf;
+	__u32 buf_size;
+	__u32 out_used;
+	__u32 out_count;
+	__u32 out_flags;
+};
+
+/* Buckets counted in &struct cmap_stats.chain_hist. */
+#define CMAP_STATS_CHAIN_HIST	8
+
+/**
+ * struct cmap_stats - ioctl(CMAP_IOC_STATS): a snapshot of the map
+ * @size:            sizeof(struct cmap_stats)
+ * @flags:           must be 0
+ * @entries:         out: number of entries
+ * @bytes:           out: memory charged to the map (entries and tables)
+ * @buckets:         out: size of the table lookups start from
+ * @future_buckets:  out: size of the table being migrated to, 0 if none
+ * @migrated:        out: buckets of the current table already migrated
+ * @grows:           out: completed grows
+ * @shrinks:         out: completed shrinks
+ * @resize_alloc_failures: out: resizes postponed because a new table
+ *                   could not be allocated
+ * @moved_by_writers: out: buckets migrated by inserts and deletes helping
+ * @moved_by_worker: out: buckets migrated by the background worker
+ * @max_chain:       out: longest chain seen by this walk
+ * @chain_hist:      out: buckets whose chain holds 0, 1, .. 6, and 7 or
+ *                   more entries (in the newest table)
+ * @max_entries:     out: the map's entry limit, 0 if none
+ * @max_bytes:       out: the map's memory limit in bytes, 0 if none
+ *
+ * Any @size from 8 bytes on is accepted; the kernel fills the members
+ * that fit.
+ */
+struct cmap_stats {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 entries;
+	__aligned_u64 bytes;
+	__aligned_u64 buckets;
+	__aligned_u64 future_buckets;
+	__aligned_u64 migrated;
+	__aligned_u64 grows;
+	__aligned_u64 shrinks;
+	__aligned_u64 resize_alloc_failures;
+	__aligned_u64 moved_by_writers;
+	__aligned_u64 moved_by_worker;
+	__aligned_u64 max_chain;
+	__aligned_u64 chain_hist[CMAP_STATS_CHAIN_HIST];
+	__aligned_u64 max_entries;
+	__aligned_u64 max_bytes;
+};
+
+/**
+ * struct cmap_clear - ioctl(CMAP_IOC_CLEAR): remove every entry
+ * @size:  sizeof(struct cmap_clear)
+ * @flags: must be 0
+ */
+struct cmap_clear {
+	__u32 size;
+	__u32 flags;
+};
+
+#define CMAP_IOC_INFO		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_INFO, struct cmap_info)
+#define CMAP_IOC_GET		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_GET, struct cmap_get)
+#define CMAP_IOC_PUT		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_PUT, struct cmap_put)
+#define CMAP_IOC_DELETE		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_DELETE, struct cmap_delete)
+#define CMAP_IOC_BATCH_GET	_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_BATCH_GET, struct cmap_batch)
+#define CMAP_IOC_BATCH_PUT	_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_BATCH_PUT, struct cmap_batch)
+#define CMAP_IOC_BATCH_DELETE	_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_BATCH_DELETE, struct cmap_batch)
+#define CMAP_IOC_SCAN		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_SCAN, struct cmap_scan)
+#define CMAP_IOC_STATS		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_STATS, struct cmap_stats)
+#define CMAP_IOC_CLEAR		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_CLEAR, struct cmap_clear)
+
 #endif /* _UAPI_LINUX_CMAP_H */

@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every cmap selftest in a row, for a guest (root, cmap not loaded):
+#
+#   run_guest.sh path/to/cmap.ko
+#
+# module_test.sh loads and unloads the module itself; then the module is
+# loaded with limits small enough for the fill tests of cmap_test to reach
+# (max_entries, max_bytes), cmap_test and cmapctl_test.sh run, and it is
+# unloaded. Exit status: 0 if every program passed; a program that skipped
+# entirely (exit 4) fails the run, since in a cmap guest everything can run.
+set -u
+ko=${1:?usage: run_guest.sh path/to/cmap.ko}
+here=$(cd "$(dirname "$0")" && pwd)
+rc=0
+
+step() {
+	echo "# === $*"
+	"$@"
+	local s=$?
+	[ $s = 0 ] || rc=1
+}
+
+step "$here/module_test.sh" "$ko"
+insmod "$ko" max_entries=20000 max_bytes=8388608 || exit 1
+step "$here/cmap_test"
+step "$here/cmapctl_test.sh"
+rmmod cmap || rc=1
+exit $rc
