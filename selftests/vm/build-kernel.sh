@@ -6,6 +6,7 @@
 # directory that holds it.
 #
 #   build-kernel.sh kcsan|kasan|stock
+#   build-kernel.sh --source        unpack (once) and print the source tree
 #
 # Debug kernels are tinyconfig + config/base.config + config/FLAVOR.config,
 # built out of tree in $CMAP_CACHE (default /var/cache/cmap), keyed by the
@@ -19,10 +20,40 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
 cache=${CMAP_CACHE:-/var/cache/cmap}
-flavor=${1:?usage: build-kernel.sh kcsan|kasan|stock}
+flavor=${1:?usage: build-kernel.sh kcsan|kasan|stock|--source}
+srcver=$CMAP_KSRC_PKG_VERSION
+src="$cache/src/linux-$srcver"
 
 say() { echo "build-kernel: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+
+# The kernel source, unpacked once for every flavor (and for the tools
+# that use its scripts: checkpatch, kernel-doc, the kselftest harness).
+unpack_source() {
+	local tarball=/usr/src/linux-source-6.12.tar.xz installed
+	[ -f "$src/.cmap-unpacked" ] && return 0
+	installed=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
+	[ "$installed" = "$srcver" ] ||
+		die "linux-source-6.12 $srcver needed, found '${installed:-none}': run selftests/vm/setup-host.sh"
+	mkdir -p "$cache/src"
+	exec 8>"$cache/.lock-src"
+	flock 8
+	if [ ! -f "$src/.cmap-unpacked" ]; then
+		say "unpacking $tarball (about a minute)"
+		rm -rf "$src" "$src.tmp"
+		mkdir -p "$src.tmp"
+		tar -xJf "$tarball" -C "$src.tmp" --strip-components=1
+		touch "$src.tmp/.cmap-unpacked"
+		mv "$src.tmp" "$src"
+	fi
+	exec 8>&-
+}
+
+if [ "$flavor" = --source ]; then
+	unpack_source
+	echo "$src"
+	exit 0
+fi
 
 if [ "$flavor" = stock ]; then
 	kdir=/lib/modules/$CMAP_STOCK_ABI/build
@@ -39,8 +70,6 @@ frags=("$here/config/base.config" "$here/config/$flavor.config")
 [ -f "${frags[1]}" ] || die "unknown kernel flavor '$flavor' (kcsan, kasan, stock)"
 
 key=$(cat "${frags[@]}" | sha256sum | cut -c1-12)
-srcver=$CMAP_KSRC_PKG_VERSION
-src="$cache/src/linux-$srcver"
 out="$cache/kernels/$srcver-$flavor-$key"
 
 if [ -f "$out/.cmap-built" ]; then
@@ -48,22 +77,14 @@ if [ -f "$out/.cmap-built" ]; then
 	exit 0
 fi
 
-tarball=/usr/src/linux-source-6.12.tar.xz
-installed=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
-[ "$installed" = "$srcver" ] ||
-	die "linux-source-6.12 $srcver needed, found '${installed:-none}': run selftests/vm/setup-host.sh"
-
-mkdir -p "$cache/src" "$cache/kernels"
+unpack_source
+mkdir -p "$cache/kernels"
 exec 9>"$cache/.lock-$flavor"
 flock 9
-
-if [ ! -f "$src/.cmap-unpacked" ]; then
-	say "unpacking $tarball (about a minute)"
-	rm -rf "$src" "$src.tmp"
-	mkdir -p "$src.tmp"
-	tar -xJf "$tarball" -C "$src.tmp" --strip-components=1
-	touch "$src.tmp/.cmap-unpacked"
-	mv "$src.tmp" "$src"
+# another build may have finished while we waited for the lock
+if [ -f "$out/.cmap-built" ]; then
+	echo "$out"
+	exit 0
 fi
 
 rm -rf "$out"
