@@ -474,6 +474,7 @@ static void cmap_free_table(struct cmap_table *tbl)
 	kfree(tbl);
 }
 
+#ifndef CMAP_FAULT_EARLY_FREE	/* FAULT: these would be unused */
 static void cmap_table_free_rcu(struct rcu_head *head)
 {
 	cmap_free_table(container_of(head, struct cmap_table, rcu));
@@ -483,6 +484,7 @@ static void cmap_entry_free_rcu(struct rcu_head *head)
 {
 	kfree(container_of(head, struct cmap_entry, rcu));
 }
+#endif
 
 /* Free @e once current RCU readers are done with it. */
 static void cmap_defer_free_entry(struct cmap_entry *e)
@@ -515,11 +517,13 @@ static void cmap_defer_free_table(struct cmap_table *tbl)
  */
 static s64 cmap_counter_sum(struct percpu_counter *c)
 {
+	/* racy by design: a snapshot of other CPUs' counters */
 	return data_race(percpu_counter_sum_positive(c));
 }
 
 static int cmap_counter_compare(struct percpu_counter *c, s64 rhs)
 {
+	/* racy by design: may sum other CPUs' counters */
 	return data_race(__percpu_counter_compare(c, rhs, CMAP_COUNT_BATCH));
 }
 

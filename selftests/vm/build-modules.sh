@@ -4,7 +4,12 @@
 # Build cmap's kernel modules against one kernel and fail on any compiler
 # or sparse warning:
 #
-#   build-modules.sh kcsan|kasan|stock
+#   build-modules.sh kcsan|kasan|stock [FAULT]
+#
+# FAULT (PLAIN_LOOKUP, EARLY_FREE or UNLOCKED_WRITE) builds a positive
+# control instead: cmap with one classic resize race deliberately put back
+# (-DCMAP_FAULT_FAULT; see kmod/cmap_core.c), in build/FLAVOR-fault-fault/.
+# No normal build can reach those code paths.
 #
 # Out-of-tree builds write next to their sources, so each kernel gets its
 # own copy of the sources in build/FLAVOR/ and the modules end up in
@@ -14,18 +19,28 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-flavor=${1:?usage: build-modules.sh kcsan|kasan|stock}
+flavor=${1:?usage: build-modules.sh kcsan|kasan|stock [FAULT]}
+fault=${2:-}
 kdir=$("$here/build-kernel.sh" "$flavor")
-dst=$repo/build/$flavor
-log=$repo/build/$flavor.log
+name=$flavor
+extra=(W=1)
+if [ -n "$fault" ]; then
+	case "$fault" in
+	PLAIN_LOOKUP|EARLY_FREE|UNLOCKED_WRITE) ;;
+	*) echo "build-modules: unknown fault '$fault'" >&2; exit 2 ;;
+	esac
+	name=$flavor-fault-$(echo "$fault" | tr 'A-Z_' 'a-z-')
+	extra+=("KCFLAGS=-DCMAP_FAULT_$fault")
+fi
+dst=$repo/build/$name
+log=$repo/build/$name.log
 mkdir -p "$dst"
 
 rsync -a --delete-after --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 	"$repo/Kbuild" "$repo/kmod" "$repo/uapi" "$dst/"
 rsync -a "$repo/selftests/canary/" "$dst/canary/"
 
-extra=(W=1)
-[ "$flavor" != kcsan ] || extra+=(C=1)
+[ "$flavor" != kcsan ] || [ -n "$fault" ] || extra+=(C=1)
 : >"$log"
 for m in "$dst" "$dst/canary"; do
 	make -C "$kdir" M="$m" "${extra[@]}" modules >>"$log" 2>&1 || {
@@ -38,4 +53,4 @@ if grep -E '(warning|error):' "$log" >&2; then
 	echo "build-modules: $flavor: the build is not warning-free; log: $log" >&2
 	exit 1
 fi
-echo "build-modules: $flavor: $(cd "$dst" && find . -name '*.ko' | sort | tr '\n' ' ')" >&2
+echo "build-modules: $name: $(cd "$dst" && find . -name '*.ko' | sort | tr '\n' ' ')" >&2
