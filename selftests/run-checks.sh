@@ -35,6 +35,11 @@ if want build; then
 			"build-$k" selftests/vm/build-modules.sh $k
 	done
 	tap_run "userspace tools build" build-userspace make -C userspace
+	tap_run "kselftests build (selftests/cmap)" build-selftests make -C selftests/cmap
+	ksrc=$(selftests/vm/build-kernel.sh --source)
+	selftests/lib/style-check.sh "$ksrc" kmod/*.[ch] \
+		uapi/linux/cmap.h >"$TAP_LOGDIR/style.tap" 2>&1
+	tap_include "style" "$TAP_LOGDIR/style.tap"
 	elapsed build
 fi
 
@@ -46,6 +51,14 @@ if want unit; then
 	(cd userspace/findings/tests && ./run_cli_tests.sh ../cmap-findings) \
 		>"$TAP_LOGDIR/findings-cli.tap" 2>&1
 	tap_include "cmap-findings CLI" "$TAP_LOGDIR/findings-cli.tap"
+	# The map core in user space: plain, ASan+UBSan and TSan builds...
+	make -s -C userspace/coretest check >"$TAP_LOGDIR/coretest.tap" 2>&1
+	tap_include "core (user space)" "$TAP_LOGDIR/coretest.tap"
+	# ...and the sanitizers' positive controls: each must catch its race.
+	for c in tsan asan; do
+		make -s -C userspace/coretest $c-control >"$TAP_LOGDIR/coretest-$c.tap" 2>&1
+		tap_include "core (user space)" "$TAP_LOGDIR/coretest-$c.tap"
+	done
 	elapsed unit
 fi
 

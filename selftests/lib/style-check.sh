@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The kernel side's style rules, as TAP:
+#   - checkpatch.pl --strict clean, file by file;
+#   - kernel-doc -Wall clean;
+#   - every non-static function has a kernel-doc comment with a Context:
+#     section, and a Return: section unless it returns void.
+#
+#   style-check.sh KSRC FILE...
+set -uo pipefail
+ksrc=${1:?usage: style-check.sh KSRC FILE...}
+shift
+n=0 failed=0
+tmp=$(mktemp)
+result() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+for f in "$@"; do
+	ignore=
+	# uapi headers cannot use BIT(); (1U << n) is their idiom
+	case "$f" in */uapi/*|uapi/*) ignore="--ignore BIT_MACRO" ;; esac
+	# shellcheck disable=SC2086
+	out=$("$ksrc/scripts/checkpatch.pl" --no-tree --strict -q --terse \
+		$ignore -f "$f" 2>&1 | grep -v '^total: ' | grep -v '^$')
+	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+	result "$([ -z "$out" ] && echo 0 || echo 1)" "checkpatch --strict: $f"
+done
+
+out=$("$ksrc/scripts/kernel-doc" -none -Wall "$@" 2>&1)
+[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+result "$([ -z "$out" ] && echo 0 || echo 1)" "kernel-doc -Wall: $*"
+
+# Non-static function definitions: a line at column 0 that names a
+# function and is followed (same or later line) by "{" at column 0.
+for f in "$@"; do
+	case "$f" in *.c) ;; *) continue ;; esac
+	awk '
+		/^[A-Za-z_].*\(/ && !/^(static|#|typedef|struct [a-z_]+ \{)/ &&
+		    !/;[[:space:]]*$/ {
+			sig = $0; pending = 1
+			if (sig ~ /\)[[:space:]]*$/) { }
+			next
+		}
+		pending && /^\{/ { print sig; pending = 0; next }
+		pending && /;[[:space:]]*$/ { pending = 0 }
+		pending { sig = sig " " $0 }
+	' "$f" >"$tmp"
+	while read -r sig; do
+		name=$(echo "$sig" | sed -E 's/\(.*//; s/.*[ *]//')
+		doc=$("$ksrc/scripts/kernel-doc" -rst -function "$name" "$f" 2>/dev/null)
+		bad=
+		echo "$doc" | grep -q '\*\*Context\*\*' || bad="no Context:"
+		case "$sig" in
+		void\ *|*\ void\ "$name"*) ;;
+		*) echo "$doc" | grep -q '\*\*Return\*\*' || bad="$bad no Return:" ;;
+		esac
+		[ -z "$bad" ] || echo "# $f: $name: $bad"
+		what="Context:"
+		case "$bad$sig" in void\ *|*\ void\ "$name"*) ;; *) what="Context: and Return:" ;; esac
+		result "$([ -z "$bad" ] && echo 0 || echo 1)" "$f: kernel-doc of $name() has $what"
+	done <"$tmp"
+done
+rm -f "$tmp"
+echo "1..$n"
+[ $failed = 0 ]
