@@ -1,32 +1,54 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # The tests that run inside a cmap guest, as one TAP stream on stdout.
 # Usage (in the guest): guest-tests.sh FLAVOR   (kcsan or kasan)
-# Modules come from build/FLAVOR/ (selftests/vm/build-modules.sh).
-# The host checks the guest's console for kernel reports afterwards.
+# Modules come from build/FLAVOR/ (selftests/vm/build-modules.sh). The
+# host checks the guest's console for kernel reports afterwards.
 set -u
 flavor=${1:?usage: guest-tests.sh kcsan|kasan}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 mods=$repo/build/$flavor/kmod
-n=0 failed=0
+export TAP_LOGDIR=/tmp/cmap-guest-logs
+# shellcheck source=../lib/tap.sh
+. "$repo/selftests/lib/tap.sh"
+mkdir -p "$TAP_LOGDIR"
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
+tap_diag "kernel $(uname -r), $(nproc) CPUs"
 
-echo "TAP version 13"
-echo "# kernel $(uname -r), $(nproc) CPUs"
+# The map core's self-test module (kmod/cmap_test.c, the same source as
+# the user-space unit tests): loading it runs every case with 4 threads
+# and forced grow/shrink rounds; it refuses to load if any case failed.
+core_selftest() {
+	local log=$TAP_LOGDIR/cmap_test.dmesg
+	insmod "$mods/cmap.ko" || return 1
+	dmesg -C
+	insmod "$mods/cmap_test.ko" threads=4 iterations=6
+	local rc=$?
+	dmesg >"$log"
+	sed -E 's/^\[[ 0-9.]+\] //' "$log" | grep -E '^(not )?ok [0-9]+ - |^1\.\.' \
+		>"$TAP_LOGDIR/cmap_test.tap"
+	grep -E 'cmap_test: [0-9]+ of [0-9]+' "$log" | sed 's/^/# /'
+	[ $rc = 0 ] && rmmod cmap_test
+	rmmod cmap
+	return $rc
+}
+if core_selftest; then
+	tap_ok "cmap_test.ko loads (every core self-test passed)"
+else
+	tap_fail "cmap_test.ko loads (every core self-test passed)" \
+		"$TAP_LOGDIR/cmap_test.dmesg"
+fi
+tap_include "cmap_test.ko" "$TAP_LOGDIR/cmap_test.tap"
 
-# The device's life cycle.
-check "insmod cmap.ko" insmod "$mods/cmap.ko"
-check "/dev/cmap is a character device" test -c /dev/cmap
-check "/dev/cmap has mode 0600 by default" [ "$(stat -c %a /dev/cmap)" = 600 ]
-check "rmmod cmap" rmmod cmap
-check "/dev/cmap is gone after rmmod" [ ! -e /dev/cmap ]
-check "cmap reloads with mode=0660" insmod "$mods/cmap.ko" mode=0660
-check "mode=0660 is applied" [ "$(stat -c %a /dev/cmap)" = 660 ]
-check "rmmod cmap again" rmmod cmap
+# The device, its ABI, its parameters and cmapctl (selftests/cmap/).
+"$repo/selftests/cmap/run_guest.sh" "$mods/cmap.ko" >"$TAP_LOGDIR/selftests.tap" 2>&1
+rc=$?
+tap_include "selftests/cmap" "$TAP_LOGDIR/selftests.tap"
+if [ $rc = 0 ]; then
+	tap_ok "selftests/cmap/run_guest.sh exits 0"
+else
+	tap_fail "selftests/cmap/run_guest.sh exits 0 (got $rc)" "$TAP_LOGDIR/selftests.tap"
+fi
 
-echo "1..$n"
-[ $failed = 0 ]
+tap_done
