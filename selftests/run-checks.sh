@@ -40,6 +40,8 @@ if want build; then
 	selftests/lib/style-check.sh "$ksrc" kmod/*.[ch] \
 		uapi/linux/cmap.h >"$TAP_LOGDIR/style.tap" 2>&1
 	tap_include "style" "$TAP_LOGDIR/style.tap"
+	selftests/lib/uapi-check.sh uapi/linux/cmap.h >"$TAP_LOGDIR/uapi.tap" 2>&1
+	tap_include "uapi" "$TAP_LOGDIR/uapi.tap"
 	elapsed build
 fi
 
