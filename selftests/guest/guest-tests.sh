@@ -51,4 +51,35 @@ else
 	tap_fail "selftests/cmap/run_guest.sh exits 0 (got $rc)" "$TAP_LOGDIR/selftests.tap"
 fi
 
+# The resize tracepoints, as perf sees them: a bulk load of 20000 keys into
+# an empty map must grow it several times, each grow start, migrate in
+# steps and end, with the fields perf script shows.
+tracepoints() {
+	local ctl=$repo/build/userspace/cmapctl out=$TAP_LOGDIR/perf
+	mkdir -p "$out"
+	insmod "$mods/cmap.ko" || return 1
+	seq 1 20000 | sed 's/.*/k&\tv&/' >"$out/keys.tsv"
+	perf record -q -a -e 'cmap:*' -o "$out/perf.data" -- \
+		sh -c "'$ctl' load '$out/keys.tsv' 2>/dev/null && sleep 1" &&
+		perf script -i "$out/perf.data" -F event,trace >"$out/script.txt" 2>"$out/script.err"
+	local rc=$?
+	rmmod cmap
+	return $rc
+}
+count_events() { grep -c "$1" "$TAP_LOGDIR/perf/script.txt"; }
+if tracepoints; then
+	starts=$(count_events 'cmap_resize_start:.*reason=grow')
+	steps=$(count_events 'cmap_migrate:.*buckets=[1-9]')
+	ends=$(count_events 'cmap_resize_end:.*duration_ns=[1-9]')
+	tap_diag "perf: $starts resize starts, $steps migration steps, $ends resize ends"
+	desc="perf record -e 'cmap:*': grows are traced from start to end"
+	if [ "$starts" -ge 3 ] && [ "$ends" = "$starts" ] && [ "$steps" -ge "$starts" ]; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc" "$TAP_LOGDIR/perf/script.txt"
+	fi
+else
+	tap_fail "perf record -e 'cmap:*' of a bulk load" "$TAP_LOGDIR/perf/script.txt"
+fi
+
 tap_done
