@@ -11,17 +11,9 @@
 set -uo pipefail
 ksrc=${1:?usage: style-check.sh KSRC FILE...}
 shift
-n=0 failed=0
 tmp=$(mktemp)
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 for f in "$@"; do
 	ignore=
@@ -31,12 +23,12 @@ for f in "$@"; do
 	out=$("$ksrc/scripts/checkpatch.pl" --no-tree --strict -q --terse \
 		$ignore -f "$f" 2>&1 | grep -v '^total: ' | grep -v '^$')
 	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
-	result "$([ -z "$out" ] && echo 0 || echo 1)" "checkpatch --strict: $f"
+	tap_result "$([ -z "$out" ] && echo 0 || echo 1)" "checkpatch --strict: $f"
 done
 
 out=$("$ksrc/scripts/kernel-doc" -none -Wall "$@" 2>&1)
 [ -z "$out" ] || echo "$out" | sed 's/^/# /'
-result "$([ -z "$out" ] && echo 0 || echo 1)" "kernel-doc -Wall: $*"
+tap_result "$([ -z "$out" ] && echo 0 || echo 1)" "kernel-doc -Wall: $*"
 
 # Non-static function definitions: a line at column 0 that names a
 # function and is followed (same or later line) by "{" at column 0.
@@ -65,9 +57,8 @@ for f in "$@"; do
 		[ -z "$bad" ] || echo "# $f: $name: $bad"
 		what="Context:"
 		case "$bad$sig" in void\ *|*\ void\ "$name"*) ;; *) what="Context: and Return:" ;; esac
-		result "$([ -z "$bad" ] && echo 0 || echo 1)" "$f: kernel-doc of $name() has $what"
+		tap_result "$([ -z "$bad" ] && echo 0 || echo 1)" "$f: kernel-doc of $name() has $what"
 	done <"$tmp"
 done
 rm -f "$tmp"
-echo "1..$n"
-[ $failed = 0 ]
+tap_done

@@ -25,6 +25,11 @@ tap_fail() {
 	fi
 }
 
+# tap_result STATUS DESCRIPTION: ok if STATUS is 0, else not ok.
+tap_result() {
+	if [ "$1" = 0 ]; then tap_ok "$2"; else tap_fail "$2"; fi
+}
+
 tap_skip() {
 	TAP_N=$((TAP_N + 1)) TAP_SKIP=$((TAP_SKIP + 1))
 	echo "ok $TAP_N - $1 # SKIP ${2:-}"

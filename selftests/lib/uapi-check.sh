@@ -14,17 +14,9 @@ hdr=${1:?usage: uapi-check.sh path/to/uapi/linux/cmap.h}
 inc=$(cd "$(dirname "$hdr")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
 
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # One object of every struct, so each one's layout lands in the DWARF.
 structs=$(grep -oE '^struct [a-z0-9_]+ \{' "$hdr" | awk '{print $2}')
@@ -43,12 +35,12 @@ compile() {
 }
 strict=(-Wall -Wextra -Wpadded -Werror -o /dev/null)
 compile "${strict[@]}"
-result $? "compiles standalone, -Wall -Wextra -Wpadded: $hdr"
+tap_result $? "compiles standalone, -Wall -Wextra -Wpadded: $hdr"
 # Debian has no 32-bit libc headers by default, but the kernel's asm
 # headers are the same for i386 and x86_64.
 m32=(-m32 -I/usr/include/x86_64-linux-gnu)
 compile "${m32[@]}" "${strict[@]}"
-result $? "compiles standalone for 32-bit user space: $hdr"
+tap_result $? "compiles standalone for 32-bit user space: $hdr"
 
 # pahole judges the layout on its own, whatever the compiler said.
 compile -o "$tmp/t64.o" >/dev/null
@@ -57,19 +49,18 @@ pahole "$tmp/t64.o" >"$tmp/p64" 2>&1
 pahole "$tmp/t32.o" >"$tmp/p32" 2>&1
 for s in $structs; do
 	grep -q "^struct $s {" "$tmp/p64"
-	result $? "pahole sees struct $s"
+	tap_result $? "pahole sees struct $s"
 done
 holes=$(grep -E 'XXX|padding:' "$tmp/p64" "$tmp/p32")
 [ -z "$holes" ] || echo "$holes" | sed 's/^/# /'
-result "$([ -z "$holes" ] && echo 0 || echo 1)" "pahole: no holes, no padding"
+tap_result "$([ -z "$holes" ] && echo 0 || echo 1)" "pahole: no holes, no padding"
 # Compare offsets and sizes only: pahole spells attributes per target.
 layout() { sed -nE 's@.*/\* *([0-9]+) +([0-9]+) \*/@\1 \2@p; /^struct|size:/p' "$1"; }
 if diff <(layout "$tmp/p64") <(layout "$tmp/p32") >"$tmp/diff"; then
-	result 0 "same layout for 32-bit and 64-bit user space"
+	tap_result 0 "same layout for 32-bit and 64-bit user space"
 else
 	sed 's/^/# /' "$tmp/diff"
-	result 1 "same layout for 32-bit and 64-bit user space"
+	tap_result 1 "same layout for 32-bit and 64-bit user space"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done
