@@ -555,19 +555,25 @@ static void cmap_kick(struct cmap *map)
 		queue_delayed_work(system_unbound_wq, &map->work, 0);
 }
 
-/* Approximate (per-CPU batched) load checks: cheap, for kicking only. */
+/*
+ * Load checks for kicking the worker: the cheap approximate count, summed
+ * exactly only when it is within the per-CPU slack of the threshold. The
+ * approximate count alone can miss a threshold by up to CMAP_COUNT_BATCH
+ * entries per CPU: the last insert past 3/4 would not kick, and a small
+ * table would stay over its load limit until some later insert.
+ * Grow: n * 4 > size * 3, i.e. n > 3/4 size (sizes are powers of 2 >= 16).
+ * Shrink: n * 5 < size, i.e. n < ceil(size / 5).
+ */
 static bool cmap_wants_grow(struct cmap *map, struct cmap_table *tbl)
 {
-	s64 n = percpu_counter_read_positive(&map->nr);
-
-	return n * 4 > (s64)tbl->size * 3 && tbl->size < CMAP_MAX_BUCKETS;
+	return tbl->size < CMAP_MAX_BUCKETS &&
+	       cmap_counter_compare(&map->nr, (s64)tbl->size / 4 * 3) > 0;
 }
 
 static bool cmap_wants_shrink(struct cmap *map, struct cmap_table *tbl)
 {
-	s64 n = percpu_counter_read_positive(&map->nr);
-
-	return tbl->size > map->min_size && n * 5 < (s64)tbl->size;
+	return tbl->size > map->min_size &&
+	       cmap_counter_compare(&map->nr, ((s64)tbl->size + 4) / 5) < 0;
 }
 
 /* ---- migration ---- */
