@@ -1048,13 +1048,20 @@ static bool cmap_start_resize(struct cmap *map, struct cmap_table *tbl)
 	size = cmap_target_size(map, tbl);
 	if (!size)
 		return false;
+	/*
+	 * The new table counts against max_bytes as entries do: a map at
+	 * its memory cap keeps its table (inserts already fail with
+	 * -ENOSPC; deletes kick the worker again).
+	 */
+	if (cmap_reserve(&map->bytes, cmap_table_bytes(size), map->max_bytes))
+		return false;
 	fut = cmap_alloc_table(map, size);
 	if (!fut) {
+		percpu_counter_add(&map->bytes, -(s64)cmap_table_bytes(size));
 		cmap_alloc_failed(map);
 		return false;
 	}
 	map->retry_ms = CMAP_RETRY_MS;
-	percpu_counter_add(&map->bytes, cmap_table_bytes(size));
 	tbl->start_ns = ktime_get_ns();
 	trace_cmap_resize_start(map, tbl->size, size, size > tbl->size);
 	rcu_assign_pointer(tbl->future, fut);	/* guarantee 2 */

@@ -321,7 +321,7 @@ static int cmap_scan_bounce(struct cmap *map, struct cmap_scan *s, u32 size)
 	u64 cursor = s->cursor;
 	int err;
 
-	sb.buf = kvzalloc(max(size, 8U), GFP_KERNEL_ACCOUNT);
+	sb.buf = kvzalloc(max(size, 8U), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!sb.buf)
 		return -ENOMEM;
 	err = cmap_scan(map, &cursor, &sb);

@@ -46,7 +46,12 @@ static int __init cmap_init(void)
 	struct cmap_config cfg = {
 		.max_entries = max_entries,
 		.max_bytes = max_bytes,
-		.gfp = GFP_KERNEL_ACCOUNT,
+		/*
+		 * Charged to the caller's memory cgroup; over its limit an
+		 * insert fails with -ENOMEM instead of invoking the OOM
+		 * killer (__GFP_RETRY_MAYFAIL), quietly: user space asked.
+		 */
+		.gfp = GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN,
 	};
 	struct cmap *map;
 	int err;
