@@ -1,9 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The main job (`make run`), inside the KCSAN guest: load cmap and use it
-# through cmapctl.
+# The main job (`make run`), inside the KCSAN guest: load cmap, use it
+# through cmapctl, then hammer it with cmap-hammer's default scenarios for
+# about a minute and print the findings report (KCSAN, lockdep and every
+# other kernel report, plus any data error).
+#
+#   demo.sh [HAMMER-SECONDS]   (default 60)
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+secs=${1:-60}
 bin=$repo/build/userspace
 ctl=$bin/cmapctl
 set -e
@@ -23,5 +28,10 @@ printf 'k%d\tv%d\n' $(seq 1 2000 | sed 'p') | "$ctl" load -
 show scan --count 3
 show stats
 "$ctl" clear
+set +e
+echo "== cmap-hammer, default scenarios, ${secs}s"
+"$bin/cmap-hammer" --duration "$secs"
+rc=$?
 rmmod cmap
-echo "== cmap unloaded"
+echo "== cmap-hammer exit status $rc; cmap unloaded"
+exit $rc

@@ -1,0 +1,198 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# cmap-hammer inside a cmap guest, as one TAP stream on stdout.
+#
+#   hammer.sh FLAVOR [SECONDS]        FLAVOR: kcsan or kasan (default 60 s)
+#	Loads build/FLAVOR/kmod/cmap.ko and runs every scenario of
+#	cmap-hammer for about SECONDS in all. One test per scenario (no data
+#	errors, no findings while it ran), then "no findings", "no data
+#	errors", "checkers armed (KCSAN or KASAN present, lockdep on)".
+#
+#   hammer.sh --control FAULT [SECONDS]
+#	FAULT: PLAIN_LOOKUP (kcsan guest, expects a KCSAN data race),
+#	UNLOCKED_WRITE (kcsan guest, expects lockdep-RCU's "suspicious RCU
+#	usage": see below) or EARLY_FREE (kasan guest, expects a KASAN
+#	use-after-free). Loads the positive-control build of cmap
+#	(build/FLAVOR-fault-fault/, selftests/vm/build-modules.sh FLAVOR
+#	FAULT) and runs cmap-hammer --expect CLASS for at most SECONDS
+#	(default 120): passes only if the expected finding, naming a cmap
+#	function, is reported. A finding that does not come is a failure
+#	("checker not armed": inconclusive, never a pass).
+#
+# The reports (human and JSON) are kept in build/logs/hammer/, which the
+# host sees. The console of a control guest is full of reports: expected.
+set -u
+usage() {
+	echo "usage: hammer.sh kcsan|kasan [SECONDS]" >&2
+	echo "       hammer.sh --control PLAIN_LOOKUP|UNLOCKED_WRITE|EARLY_FREE [SECONDS]" >&2
+	exit 64
+}
+[ $# -ge 1 ] || usage
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+hammer=$repo/userspace/hammer/cmap-hammer
+export TAP_LOGDIR=${HAMMER_LOGDIR:-$repo/build/logs/hammer}
+# shellcheck source=../lib/tap.sh
+. "$repo/selftests/lib/tap.sh"
+mkdir -p "$TAP_LOGDIR" 2>/dev/null || TAP_LOGDIR=/tmp/cmap-hammer-logs
+mkdir -p "$TAP_LOGDIR"
+
+# A small stable set (churners hold 6x it): the table grows and shrinks
+# many times within a few seconds even in a TCG guest.
+keys=${HAMMER_KEYS:-256}
+scenarios="stable-lookup racing-writers scan-resize delete-race batch-mix threshold-oscillation"
+
+# KCSAN watches one access in ~kcsan.skip_watch for kcsan.udelay_task us
+# (defaults 4000 and 80). A race is caught only if the other access comes
+# within that delay: stretch it for these short runs (normal runs and
+# controls alike, so a clean run had the sensitivity that caught the
+# planted race). HAMMER_KCSAN_UDELAY=80 restores the default.
+kcsan_param=/sys/module/kcsan/parameters
+kcsan_tune() {
+	[ -w "$kcsan_param/udelay_task" ] || return 0
+	kcsan_saved=$(cat "$kcsan_param/udelay_task")
+	echo "${HAMMER_KCSAN_UDELAY:-400}" >"$kcsan_param/udelay_task"
+}
+kcsan_restore() {
+	[ -n "${kcsan_saved:-}" ] && echo "$kcsan_saved" >"$kcsan_param/udelay_task"
+}
+
+# Show a report as TAP diagnostics.
+show() { sed 's/^/# /' "$1"; }
+
+load() {
+	local ko=$1
+	if [ ! -f "$ko" ]; then
+		tap_fail "insmod $ko: not built (selftests/vm/build-modules.sh)"
+		return 1
+	fi
+	if [ ! -x "$hammer" ]; then
+		tap_fail "cmap-hammer is built ($hammer: make -C userspace/hammer)"
+		return 1
+	fi
+	rmmod cmap 2>/dev/null
+	if ! insmod "$ko" >"$TAP_LOGDIR/insmod.log" 2>&1; then
+		tap_fail "insmod $ko" "$TAP_LOGDIR/insmod.log"
+		return 1
+	fi
+	return 0
+}
+
+# ---- normal runs: every scenario, zero findings, zero data errors ----
+normal() {
+	local flavor=$1 secs=$2 name=hammer-$1
+	local out=$TAP_LOGDIR/$name.txt json=$TAP_LOGDIR/$name.json rc t0
+	case "$flavor" in kcsan|kasan) ;; *) usage ;; esac
+	tap_diag "kernel $(uname -r), $(nproc) CPUs; cmap-hammer every scenario for ${secs}s"
+	load "$repo/build/$flavor/kmod/cmap.ko" || { tap_done; exit; }
+	t0=$(date +%s)
+	rm -f "$json"
+	kcsan_tune
+	"$hammer" --duration "$secs" --keys "$keys" --json-file "$json" >"$out" 2>"$TAP_LOGDIR/$name.stderr"
+	rc=$?
+	kcsan_restore
+	tap_diag "cmap-hammer exited $rc after $(($(date +%s) - t0))s; report:"
+	show "$out"
+	if ! jq -e . "$json" >/dev/null 2>&1; then
+		tap_fail "cmap-hammer wrote its JSON report" "$TAP_LOGDIR/$name.stderr"
+		rmmod cmap
+		tap_done
+		exit
+	fi
+	local s line
+	for s in $scenarios; do
+		line=$(jq -r --arg s "$s" '[.scenarios[] | select(.name == $s)] |
+			if length == 0 then "missing" else
+			"\(map(.data_errors) | add) \(map(.findings) | add) \(map(.ops) | add) \(map(.grows) | add) \(map(.shrinks) | add)"
+			end' "$json")
+		if [ "$line" = missing ]; then
+			tap_fail "scenario $s: did not run" "$TAP_LOGDIR/$name.stderr"
+			continue
+		fi
+		# shellcheck disable=SC2086
+		set -- $line
+		if [ "$1" = 0 ] && [ "$2" = 0 ] && [ "$3" -gt 0 ]; then
+			tap_ok "scenario $s: $3 ops, $4 grows, $5 shrinks, no data errors, no findings"
+		else
+			tap_fail "scenario $s: $3 ops, $1 data errors, $2 findings" "$out"
+		fi
+	done
+	local nf nerr armed
+	nf=$(jq -r '.kernel.report.count' "$json")
+	nerr=$(jq -r '.data_errors' "$json")
+	if [ "$nf" = 0 ]; then tap_ok "no findings"; else tap_fail "no findings ($nf found)" "$out"; fi
+	if [ "$nerr" = 0 ]; then tap_ok "no data errors"; else tap_fail "no data errors ($nerr found)" "$out"; fi
+	armed=$(jq -r '(.kernel.checkers.kcsan or .kernel.checkers.kasan) and .kernel.checkers.lockdep and .kernel.lockdep_on_at_end' "$json")
+	if [ "$armed" = true ]; then
+		tap_ok "checkers armed (KCSAN or KASAN present, lockdep on)"
+	else
+		tap_fail "checkers armed (KCSAN or KASAN present, lockdep on)" "$out"
+	fi
+	if [ $rc = 0 ]; then tap_ok "cmap-hammer exits 0"; else tap_fail "cmap-hammer exits 0 (got $rc)" "$TAP_LOGDIR/$name.stderr"; fi
+	if rmmod cmap >"$TAP_LOGDIR/rmmod.log" 2>&1; then
+		tap_ok "rmmod cmap"
+	else
+		tap_fail "rmmod cmap" "$TAP_LOGDIR/rmmod.log"
+	fi
+	tap_done
+}
+
+# ---- positive controls: the planted race must be reported ----
+control() {
+	local fault=$1 secs=$2 flavor class dir scen
+	case "$fault" in
+	PLAIN_LOOKUP|plain-lookup)
+		fault=PLAIN_LOOKUP flavor=kcsan class=kcsan dir=kcsan-fault-plain-lookup scen=racing-writers ;;
+	UNLOCKED_WRITE|unlocked-write)
+		# Both racing stores are rcu_assign_pointer()s (marked), so
+		# KCSAN can only catch the plain loads beside them: sampled,
+		# not seen within minutes in our guests. What catches this
+		# fault at once is lockdep's RCU checking (PROVE_RCU, in the
+		# kcsan kernel): the migration's rcu_dereference_protected()
+		# of the destination bucket without its lock is "suspicious
+		# RCU usage" in cmap_core.c. HAMMER_UNLOCKED_WRITE_CLASS=kcsan
+		# demands the KCSAN report instead.
+		fault=UNLOCKED_WRITE flavor=kcsan class=${HAMMER_UNLOCKED_WRITE_CLASS:-rcu}
+		dir=kcsan-fault-unlocked-write scen=racing-writers,stable-lookup ;;
+	EARLY_FREE|early-free)
+		fault=EARLY_FREE flavor=kasan class=kasan dir=kasan-fault-early-free scen=racing-writers,stable-lookup ;;
+	*) usage ;;
+	esac
+	local name=control-$dir desc="positive control $fault: $class finding naming cmap reported"
+	local out=$TAP_LOGDIR/$name.txt json=$TAP_LOGDIR/$name.json rc t0
+	tap_diag "kernel $(uname -r), $(nproc) CPUs; $fault build (for the $flavor guest), expecting $class within ${secs}s"
+	load "$repo/build/$dir/kmod/cmap.ko" || { tap_done; exit; }
+	t0=$(date +%s)
+	rm -f "$json"
+	kcsan_tune
+	"$hammer" --expect "$class" --expect-timeout "$secs" --scenario "$scen" --keys "$keys" \
+		--json-file "$json" >"$out" 2>"$TAP_LOGDIR/$name.stderr"
+	rc=$?
+	kcsan_restore
+	tap_diag "cmap-hammer exited $rc after $(($(date +%s) - t0))s; report:"
+	show "$out"
+	# The finding must be of the class, involve cmap and name a cmap
+	# function among its frames (or a KCSAN access's frames).
+	local named
+	named=$(jq -r --arg c "$class" '[.kernel.report.findings[] |
+		select(.class == $c and .module_involved) |
+		select([.frames[], (.accesses // [] | .[].frames[])] |
+		       any(test("^_*cmap_")))] | .[0].title // empty' "$json" 2>/dev/null)
+	if [ $rc = 0 ] && [ -n "$named" ]; then
+		tap_diag "found: $named"
+		tap_ok "$desc"
+	elif [ $rc = 4 ]; then
+		tap_fail "$desc (not seen: checker not armed, inconclusive)" "$out"
+	else
+		tap_fail "$desc (cmap-hammer exit $rc${named:+, finding $named})" "$TAP_LOGDIR/$name.stderr"
+	fi
+	rmmod cmap 2>/dev/null || tap_diag "rmmod cmap failed (a fault build: not a test)"
+	tap_done
+}
+
+if [ "$1" = --control ]; then
+	[ $# -ge 2 ] || usage
+	control "$2" "${3:-120}"
+else
+	normal "$1" "${2:-60}"
+fi
