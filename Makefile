@@ -11,18 +11,25 @@
 #   make kernel K=kcsan|kasan          build (or find cached) a debug kernel
 #   make unit                          the userspace layer alone (seconds)
 #   make checks GROUPS="kcsan canary"  a subset of make check's groups
+#   make soak DURATION=3600            cmap-hammer and the reliability tests,
+#                                      each about DURATION seconds per guest
+#   make bench                         every benchmark (stock kernel guest)
+#   make bench-quick                   the same pipeline, small sizes
 #   make vm K=kasan CMD='...'          run one command in a guest
 
 export CMAP_CACHE ?= /var/cache/cmap
 K ?= kcsan
 VM := selftests/vm
 
-.PHONY: all run check checks setup kernel modules userspace unit vm clean help
+.PHONY: all run check checks soak bench bench-quick setup kernel modules \
+	userspace unit vm clean help
+
+DURATION ?= 3600
 
 all: modules userspace
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(VM)/setup-host.sh
@@ -44,6 +51,15 @@ check: setup
 
 checks: setup
 	@selftests/run-checks.sh $(GROUPS)
+
+soak: setup
+	@CMAP_SOAK=$(DURATION) selftests/run-checks.sh build hammer reliability
+
+bench: setup
+	@userspace/bench/bench.sh full
+
+bench-quick: setup
+	@userspace/bench/bench.sh quick
 
 run: setup
 	@$(VM)/build-modules.sh kcsan

@@ -17,7 +17,7 @@ pkgs=(
 	"linux-source-6.12=$CMAP_KSRC_PKG_VERSION"
 	"linux-headers-$CMAP_STOCK_ABI"
 	liburcu-dev libbpf-dev bpftool linux-perf sparse gnuplot-nox
-	libasan8 libubsan1 libtsan2
+	libasan8 libubsan1 libtsan2 valgrind
 )
 
 missing=()
