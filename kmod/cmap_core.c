@@ -70,7 +70,9 @@
  *    except transiently while one migration step moves it (2.). A writer
  *    that finds its locked bucket MOVED (a newer resize started meanwhile)
  *    follows tbl->future: this is forwarding, not a retry, and is bounded
- *    by the number of resizes that completed during the call.
+ *    by the number of resizes that completed during the call. Every store
+ *    to a chain goes through __cmap_publish() under that chain's bucket
+ *    lock, which asserts the rule to KCSAN.
  *
  * 5. Reclamation. Deleted and replaced entries are freed with call_rcu();
  *    retired tables too, and only by the worker under map->mutex. Tables
@@ -327,6 +329,20 @@ static inline struct cmap_entry *__cmap_deref(struct cmap_entry __rcu **p,
 					      struct cmap_bucket *b)
 {
 	return rcu_dereference_protected(*p, lockdep_is_held(&b->lock));
+}
+
+/*
+ * Store @e into *@p, a chain pointer of a bucket whose lock the caller
+ * holds. The lock is what makes this safe: no one else stores to that
+ * bucket's chain meanwhile (guarantee 4). ASSERT_EXCLUSIVE_WRITER() tells
+ * KCSAN, which then reports any store that bypasses the lock (the
+ * CMAP_FAULT_UNLOCKED_WRITE control).
+ */
+static inline void __cmap_publish(struct cmap_entry __rcu **p,
+				  struct cmap_entry *e)
+{
+	ASSERT_EXCLUSIVE_WRITER(*p);
+	rcu_assign_pointer(*p, e);
 }
 
 static inline struct cmap_bucket *cmap_bucket(struct cmap_table *tbl,
@@ -630,9 +646,9 @@ static void __cmap_move_tail(struct cmap_bucket *ob,
 
 	lockdep_assert_held(&ob->lock);
 	cmap_lock_dest(nb);
-	rcu_assign_pointer(e->next, __cmap_first(nb));
-	rcu_assign_pointer(nb->first, e);
-	rcu_assign_pointer(*pprev, cmap_nulls(ob));
+	__cmap_publish(&e->next, __cmap_first(nb));
+	__cmap_publish(&nb->first, e);
+	__cmap_publish(pprev, cmap_nulls(ob));
 	cmap_unlock_dest(nb);
 }
 
@@ -649,7 +665,7 @@ static unsigned int __cmap_migrate_bucket(struct cmap_bucket *ob,
 		__cmap_move_tail(ob, pprev, e, fut);
 		n++;
 	}
-	rcu_assign_pointer(ob->first, cmap_moved(ob));
+	__cmap_publish(&ob->first, cmap_moved(ob));
 	return n;
 }
 
@@ -864,7 +880,7 @@ static int __cmap_replace(struct cmap *map, struct cmap_bucket *b,
 	if (cmap_reserve(&map->bytes, delta, map->max_bytes))
 		return -ENOSPC;
 	RCU_INIT_POINTER(ne->next, __cmap_next(old, b));
-	rcu_assign_pointer(*link, ne);
+	__cmap_publish(link, ne);
 	*oldp = old;
 	return 0;
 }
@@ -881,7 +897,7 @@ static int __cmap_insert(struct cmap *map, struct cmap_bucket *b,
 		return -ENOSPC;
 	}
 	RCU_INIT_POINTER(ne->next, __cmap_first(b));
-	rcu_assign_pointer(b->first, ne);
+	__cmap_publish(&b->first, ne);
 	return 0;
 }
 
@@ -998,7 +1014,7 @@ int cmap_delete(struct cmap *map, const void *key, u32 key_len)
 	link = __cmap_find_locked(b, hash, key, key_len);
 	if (link) {
 		e = __cmap_deref(link, b);
-		rcu_assign_pointer(*link, __cmap_next(e, b));
+		__cmap_publish(link, __cmap_next(e, b));
 		cmap_uncharge(map, e);
 	}
 	spin_unlock(&b->lock);
@@ -1293,7 +1309,7 @@ static void cmap_clear_bucket(struct cmap *map, struct cmap_bucket *b)
 	spin_lock(&b->lock);
 	e = __cmap_first(b);
 	if (!cmap_is_nulls(e))
-		rcu_assign_pointer(b->first, cmap_nulls(b));
+		__cmap_publish(&b->first, cmap_nulls(b));
 	for (; !cmap_is_nulls(e); e = next) {
 		next = __cmap_next(e, b);
 		cmap_uncharge(map, e);

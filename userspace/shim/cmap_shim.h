@@ -151,6 +151,8 @@ void __tsan_release(void *addr);
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 /* the counters are atomics here: nothing for a race detector to see */
 #define data_race(expr)		(expr)
+/* KCSAN's locking-rule assertions: ThreadSanitizer sees the stores anyway */
+#define ASSERT_EXCLUSIVE_WRITER(var)	do { (void)&(var); } while (0)
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #if defined(__SANITIZE_THREAD__)
 /*
