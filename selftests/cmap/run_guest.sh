@@ -16,9 +16,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 rc=0
 
 step() {
+	local t0=$SECONDS s
 	echo "# === $*"
 	"$@"
-	local s=$?
+	s=$?
+	echo "# === $(basename "$1"): exit $s after $((SECONDS - t0))s"
 	[ $s = 0 ] || rc=1
 }
 
