@@ -231,8 +231,10 @@ else
 	tap_ok "rmmod is refused while /dev/cmap is open ($(head -c 80 "$L/rmmod-open.log"))"
 fi
 exec 3<&-
+# Stopped after the three rmmod attempts: too short to promise a shrink on
+# a slow guest, and resizes are not what this checks (the fault phase does).
 "$model" churn --seed "$seed" --threads 2 --keys 1000 --duration 600 --clear \
-	>"$L/hammered.log" 2>&1 &
+	--no-resize-check >"$L/hammered.log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do
 	grep -q '^# churn: started' "$L/hammered.log" && break
@@ -352,8 +354,10 @@ else
 	tap_diag "memcg: $(tr '\n' ' ' <"$cg/memory.events")"
 	# The map is consistent and still works, from outside the cgroup.
 	run_tap "memcg: the full map, from outside" memcg-check "$model" check
+	# Starts from the big table of the fill: it may only shrink. What
+	# counts here is that every answer is right, not the resizes.
 	run_tap "memcg: the map afterwards" memcg-after "$model" churn --seed "$seed" \
-		--threads 2 --keys 300 --ops 2000 --clear
+		--threads 2 --keys 300 --ops 2000 --clear --no-resize-check
 	unload
 	sleep 1
 	rmdir "$cg" 2>/dev/null || true
