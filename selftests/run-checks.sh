@@ -126,7 +126,7 @@ fi
 # Faults, fuzzing, unload and limits (issue 7), bounded.
 if want reliability; then
 	for k in kasan kcsan; do
-		SMP=2 guest_run $k "$k-reliability" $((1200 + 3 * ${soak:-0})) \
+		SMP=2 guest_run $k "$k-reliability" $((1800 + 3 * ${soak:-0})) \
 			selftests/guest/reliability.sh $k ${soak:+--soak "$soak"}
 	done
 	elapsed reliability
