@@ -62,7 +62,7 @@ out=$(cd "$out" && pwd)
 initrd=$("$here/mkinitramfs.sh" "$kernel" "$modroot")
 
 cmdfile=$(mktemp "$out/.vm-cmd.XXXXXX")
-trap 'rm -f "$cmdfile"' EXIT
+trap 'rm -f "$cmdfile" "$log.findings"' EXIT
 printf '%s\n' "$*" > "$cmdfile"
 
 cmdline="console=ttyS0 loglevel=7 panic=-1 panic_on_warn=0 kasan_multi_shot"
@@ -92,15 +92,25 @@ stop_qemu() {
 # never ran any of cmap: under TCG the debug kernels very rarely trip over
 # their own early boot (seen once: KASAN "wild-memory-access" in the timer
 # interrupt during identify_cpu). Keep that console and boot once more.
+# The console is read by cmap-findings, the parser of every other check;
+# $why says what failed.
 boot_failed() {
 	if grep -q '^CMAP-VM-START' "$log"; then
 		return 1
 	fi
-	grep -qE '(BUG|WARNING): |Kernel panic|general protection fault' "$log" ||
-		[ $SECONDS -ge $((t0 + boot_limit)) ]
+	if [ $SECONDS -ge $((t0 + boot_limit)) ]; then
+		why="no start within ${boot_limit}s"
+		return 0
+	fi
+	"$findings" "$log" >"$log.findings" 2>&1 && return 1
+	why=$(sed -n 's/^\[1\] //p' "$log.findings" | head -1)
+	return 0
 }
 
+findings=$repo/userspace/findings/cmap-findings
+make -s -C "$repo/userspace/findings" cmap-findings >&2
 boot_limit=${CMAP_VM_BOOT_LIMIT:-300}
+why=
 : > "$log"
 streamer=
 if [ $quiet = 0 ]; then
@@ -119,7 +129,7 @@ for attempt in 1 2; do
 		if [ $attempt = 1 ] && boot_failed; then
 			stop_qemu
 			mv "$log" "$log.boot-failed"
-			echo "vm-run: $kernel guest: the kernel failed before the command started ($(grep -m1 -oE '(BUG|WARNING): .*|Kernel panic.*|general protection.*' "$log.boot-failed" || echo "no start within ${boot_limit}s")); console kept in $log.boot-failed; booting again" >&2
+			echo "vm-run: $kernel guest: the kernel failed before the command started ($why); console kept in $log.boot-failed; booting again" >&2
 			continue 2
 		fi
 	done
