@@ -71,8 +71,9 @@
  *    that finds its locked bucket MOVED (a newer resize started meanwhile)
  *    follows tbl->future: this is forwarding, not a retry, and is bounded
  *    by the number of resizes that completed during the call. Every store
- *    to a chain goes through __cmap_publish() under that chain's bucket
- *    lock, which asserts the rule to KCSAN.
+ *    to a chain pointer that readers can reach goes through
+ *    __cmap_publish() under that chain's bucket lock, which asserts the
+ *    rule to KCSAN.
  *
  * 5. Reclamation. Deleted and replaced entries are freed with call_rcu();
  *    retired tables too, and only by the worker under map->mutex. Tables
