@@ -48,6 +48,8 @@ tap_include "cmap_test.ko" "$TAP_LOGDIR/cmap_test.tap"
 # The device, its ABI, its parameters and cmapctl (selftests/cmap/).
 "$repo/selftests/cmap/run_guest.sh" "$mods/cmap.ko" >"$TAP_LOGDIR/selftests.tap" 2>&1
 rc=$?
+# tap_include keeps only results: show how long each step took.
+grep '^# === .*: exit' "$TAP_LOGDIR/selftests.tap"
 tap_include "selftests/cmap" "$TAP_LOGDIR/selftests.tap"
 if [ $rc = 0 ]; then
 	tap_ok "selftests/cmap/run_guest.sh exits 0"
