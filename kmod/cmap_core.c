@@ -314,22 +314,36 @@ static inline struct cmap_entry *cmap_next_rcu(struct cmap_entry *e)
 	return cmap_chain_rcu(e->next);
 }
 
+/*
+ * The caller holds bucket @b's lock: lockdep checks it. The
+ * CMAP_FAULT_UNLOCKED_WRITE control build (see cmap_lock_writer()) skips
+ * the lock on purpose, and these checks with it: that control is there to
+ * show that KCSAN, not lockdep, catches writers that bypass the lock.
+ */
+#ifdef CMAP_FAULT_UNLOCKED_WRITE	/* FAULT: writers may not hold it */
+#define cmap_held(b)		((void)(b), 1)
+#define cmap_assert_held(b)	((void)(b))
+#else
+#define cmap_held(b)		lockdep_is_held(&(b)->lock)
+#define cmap_assert_held(b)	lockdep_assert_held(&(b)->lock)
+#endif
+
 /* Chain pointers of bucket @b, whose lock the caller holds. */
 static inline struct cmap_entry *__cmap_first(struct cmap_bucket *b)
 {
-	return rcu_dereference_protected(b->first, lockdep_is_held(&b->lock));
+	return rcu_dereference_protected(b->first, cmap_held(b));
 }
 
 static inline struct cmap_entry *__cmap_next(struct cmap_entry *e,
 					     struct cmap_bucket *b)
 {
-	return rcu_dereference_protected(e->next, lockdep_is_held(&b->lock));
+	return rcu_dereference_protected(e->next, cmap_held(b));
 }
 
 static inline struct cmap_entry *__cmap_deref(struct cmap_entry __rcu **p,
 					      struct cmap_bucket *b)
 {
-	return rcu_dereference_protected(*p, lockdep_is_held(&b->lock));
+	return rcu_dereference_protected(*p, cmap_held(b));
 }
 
 /*
@@ -337,7 +351,7 @@ static inline struct cmap_entry *__cmap_deref(struct cmap_entry __rcu **p,
  * holds. The lock is what makes this safe: no one else stores to that
  * bucket's chain meanwhile (guarantee 4). ASSERT_EXCLUSIVE_WRITER() tells
  * KCSAN, which then reports any store that bypasses the lock (the
- * CMAP_FAULT_UNLOCKED_WRITE control).
+ * CMAP_FAULT_UNLOCKED_WRITE control, see cmap_lock_writer()).
  */
 static inline void __cmap_publish(struct cmap_entry __rcu **p,
 				  struct cmap_entry *e)
@@ -605,7 +619,7 @@ static struct cmap_entry *__cmap_tail(struct cmap_bucket *b,
 	struct cmap_entry __rcu **link = &b->first;
 	struct cmap_entry *e, *next;
 
-	lockdep_assert_held(&b->lock);
+	cmap_assert_held(b);
 	e = __cmap_deref(link, b);
 	if (cmap_is_nulls(e))
 		return NULL;
@@ -615,23 +629,6 @@ static struct cmap_entry *__cmap_tail(struct cmap_bucket *b,
 	}
 	*pprev = link;
 	return e;
-}
-
-/* Lock the destination bucket (nested: old table -> new table order). */
-static void cmap_lock_dest(struct cmap_bucket *nb)
-	__acquires(&nb->lock)
-{
-#ifndef CMAP_FAULT_UNLOCKED_WRITE	/* FAULT: migration writes unlocked */
-	spin_lock_nested(&nb->lock, SINGLE_DEPTH_NESTING);
-#endif
-}
-
-static void cmap_unlock_dest(struct cmap_bucket *nb)
-	__releases(&nb->lock)
-{
-#ifndef CMAP_FAULT_UNLOCKED_WRITE
-	spin_unlock(&nb->lock);
-#endif
 }
 
 /*
@@ -645,12 +642,13 @@ static void __cmap_move_tail(struct cmap_bucket *ob,
 {
 	struct cmap_bucket *nb = cmap_bucket(fut, e->hash);
 
-	lockdep_assert_held(&ob->lock);
-	cmap_lock_dest(nb);
+	cmap_assert_held(ob);
+	/* nested: the lock order is always old table -> new table */
+	spin_lock_nested(&nb->lock, SINGLE_DEPTH_NESTING);
 	__cmap_publish(&e->next, __cmap_first(nb));
 	__cmap_publish(&nb->first, e);
 	__cmap_publish(pprev, cmap_nulls(ob));
-	cmap_unlock_dest(nb);
+	spin_unlock(&nb->lock);
 }
 
 /* Move every entry of @ob to @fut and mark it MOVED. Returns entries moved. */
@@ -661,7 +659,7 @@ static unsigned int __cmap_migrate_bucket(struct cmap_bucket *ob,
 	struct cmap_entry *e;
 	unsigned int n = 0;
 
-	lockdep_assert_held(&ob->lock);
+	cmap_assert_held(ob);
 	while ((e = __cmap_tail(ob, &pprev))) {
 		__cmap_move_tail(ob, pprev, e, fut);
 		n++;
@@ -739,8 +737,53 @@ static void cmap_help(struct cmap *map, struct cmap_table *tbl,
 }
 
 /*
+ * A writer's lock on its bucket in the newest table (guarantee 4).
+ *
+ * CMAP_FAULT_UNLOCKED_WRITE (positive-control builds only, never in
+ * production) puts back the classic resize race: while a resize runs,
+ * writers skip this lock, so two of them can modify one chain at once.
+ * KCSAN must report it (see __cmap_publish()). Preemption stays off as
+ * under the lock, and a per-CPU flag tells the unlock what was taken.
+ */
+#ifdef CMAP_FAULT_UNLOCKED_WRITE	/* FAULT: no lock while resizing */
+static DEFINE_PER_CPU(bool, cmap_fault_unlocked);
+
+static void cmap_lock_writer(struct cmap *map, struct cmap_bucket *b)
+{
+	if (!rcu_access_pointer(cmap_tbl(map)->future)) {
+		spin_lock(&b->lock);
+		return;
+	}
+	preempt_disable();
+	this_cpu_write(cmap_fault_unlocked, true);
+}
+
+static void cmap_unlock_writer(struct cmap_bucket *b)
+{
+	if (!this_cpu_read(cmap_fault_unlocked)) {
+		spin_unlock(&b->lock);
+		return;
+	}
+	this_cpu_write(cmap_fault_unlocked, false);
+	preempt_enable();
+}
+#else
+static void cmap_lock_writer(struct cmap *map, struct cmap_bucket *b)
+	__acquires(&b->lock)
+{
+	spin_lock(&b->lock);
+}
+
+static void cmap_unlock_writer(struct cmap_bucket *b)
+	__releases(&b->lock)
+{
+	spin_unlock(&b->lock);
+}
+#endif
+
+/*
  * Lock @hash's bucket in the newest table, migrating the key's bucket out
- * of every older table first (guarantee 4).
+ * of every older table first (guarantee 4). cmap_unlock_writer() unlocks.
  */
 static struct cmap_bucket *cmap_lock_newest(struct cmap *map, u32 hash,
 					    struct cmap_table **tblp)
@@ -757,11 +800,11 @@ static struct cmap_bucket *cmap_lock_newest(struct cmap *map, u32 hash,
 			continue;
 		}
 		b = cmap_bucket(tbl, hash);
-		spin_lock(&b->lock);
+		cmap_lock_writer(map, b);
 		if (!cmap_is_moved(__cmap_first(b)))
 			break;
 		/* A newer resize moved it meanwhile: forward. */
-		spin_unlock(&b->lock);
+		cmap_unlock_writer(b);
 		tbl = cmap_future(map, tbl);
 	}
 	*tblp = tbl;
@@ -809,7 +852,7 @@ static struct cmap_entry __rcu **__cmap_find_locked(struct cmap_bucket *b,
 	struct cmap_entry __rcu **link = &b->first;
 	struct cmap_entry *e;
 
-	lockdep_assert_held(&b->lock);
+	cmap_assert_held(b);
 	for (e = __cmap_deref(link, b); !cmap_is_nulls(e);
 	     link = &e->next, e = __cmap_deref(link, b))
 		if (cmap_match(e, hash, key, key_len))
@@ -909,7 +952,7 @@ static int __cmap_put(struct cmap *map, struct cmap_bucket *b,
 {
 	struct cmap_entry __rcu **link;
 
-	lockdep_assert_held(&b->lock);
+	cmap_assert_held(b);
 	link = __cmap_find_locked(b, ne->hash, ne->data, ne->key_len);
 	if (link) {
 		if (flags & CMAP_PUT_NOEXIST)
@@ -973,7 +1016,7 @@ int cmap_update(struct cmap *map, const void *key, u32 key_len,
 	rcu_read_lock();
 	b = cmap_lock_newest(map, hash, &tbl);
 	err = __cmap_put(map, b, ne, flags, &old);
-	spin_unlock(&b->lock);
+	cmap_unlock_writer(b);
 	grow = !err && !old && cmap_wants_grow(map, tbl);
 	rcu_read_unlock();
 	if (err)
@@ -1018,7 +1061,7 @@ int cmap_delete(struct cmap *map, const void *key, u32 key_len)
 		__cmap_publish(link, __cmap_next(e, b));
 		cmap_uncharge(map, e);
 	}
-	spin_unlock(&b->lock);
+	cmap_unlock_writer(b);
 	if (e)
 		shrink = cmap_wants_shrink(map, tbl);
 	rcu_read_unlock();
