@@ -48,10 +48,16 @@
 /* Largest scan bounce buffer allocated up front; see cmap_ioc_scan(). */
 #define CMAP_SCAN_KBUF		SZ_256K
 
-/* A key and a value in kernel memory, between user space and the core. */
+/*
+ * A key and a value in kernel memory, between user space and the core.
+ * Sized to the operation: a single GET of an 8-byte value allocates a few
+ * hundred bytes, not CMAP_VALUE_MAX (with init_on_alloc, every byte
+ * allocated is also zeroed).
+ */
 struct cmap_kv {
+	u32 val_size;			/* bytes at @val */
 	u8 key[CMAP_KEY_MAX];
-	u8 val[CMAP_VALUE_MAX];
+	u8 val[] __counted_by(val_size);
 };
 
 /* The members every argument structure starts with. */
@@ -105,6 +111,18 @@ struct cmap_ioc {
 typedef int (*cmap_op_fn)(struct cmap *map, struct cmap_kv *kv,
 			  struct cmap_batch_op *op);
 
+/* Scratch for a key and a value of up to @val_size bytes (capped). */
+static struct cmap_kv *cmap_kv_alloc(u32 val_size)
+{
+	struct cmap_kv *kv;
+
+	val_size = min_t(u32, val_size, CMAP_VALUE_MAX);
+	kv = kmalloc(struct_size(kv, val, val_size), GFP_KERNEL);
+	if (kv)
+		kv->val_size = val_size;
+	return kv;
+}
+
 static int cmap_copy_key(struct cmap_kv *kv, u64 ukey, u32 key_len)
 {
 	if (!key_len)
@@ -128,9 +146,9 @@ static int cmap_op_get(struct cmap *map, struct cmap_kv *kv,
 	err = cmap_copy_key(kv, op->key, op->key_len);
 	if (err)
 		return err;
-	err = cmap_lookup(map, kv->key, op->key_len, kv->val, sizeof(kv->val),
+	err = cmap_lookup(map, kv->key, op->key_len, kv->val, kv->val_size,
 			  &len);
-	if (err)
+	if (err && err != -ENOSPC)
 		return err;
 	op->value_len = len;
 	if (len > op->value_size)
@@ -152,6 +170,8 @@ static int cmap_op_put(struct cmap *map, struct cmap_kv *kv,
 		return err;
 	if (op->value_len > CMAP_VALUE_MAX)
 		return -E2BIG;
+	if (WARN_ON_ONCE(op->value_len > kv->val_size))
+		return -EINVAL;
 	if (copy_from_user(kv->val, u64_to_user_ptr(op->value), op->value_len))
 		return -EFAULT;
 	return cmap_update(map, kv->key, op->key_len, kv->val, op->value_len,
@@ -171,14 +191,14 @@ static int cmap_op_delete(struct cmap *map, struct cmap_kv *kv,
 	return cmap_delete(map, kv->key, op->key_len);
 }
 
-/* Run one operation with a scratch buffer of its own. */
+/* Run one operation with a scratch buffer for values of @val_size bytes. */
 static int cmap_run_op(struct cmap_dev *dev, cmap_op_fn fn,
-		       struct cmap_batch_op *op)
+		       struct cmap_batch_op *op, u32 val_size)
 {
 	struct cmap_kv *kv;
 	int err;
 
-	kv = kmalloc(sizeof(*kv), GFP_KERNEL);
+	kv = cmap_kv_alloc(val_size);
 	if (!kv)
 		return -ENOMEM;
 	err = fn(dev->map, kv, op);
@@ -199,7 +219,7 @@ static int cmap_ioc_get(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 
 	if (get->__reserved)
 		return -EINVAL;
-	err = cmap_run_op(dev, cmap_op_get, &op);
+	err = cmap_run_op(dev, cmap_op_get, &op, op.value_size);
 	if (!err || err == -ENOSPC)
 		get->out_value_len = op.value_len;
 	return err;
@@ -216,7 +236,7 @@ static int cmap_ioc_put(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 		.flags = put->flags,
 	};
 
-	return cmap_run_op(dev, cmap_op_put, &op);
+	return cmap_run_op(dev, cmap_op_put, &op, op.value_len);
 }
 
 static int cmap_ioc_delete(struct cmap_dev *dev, union cmap_ioc_arg *arg)
@@ -229,7 +249,7 @@ static int cmap_ioc_delete(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 
 	if (del->__reserved)
 		return -EINVAL;
-	return cmap_run_op(dev, cmap_op_delete, &op);
+	return cmap_run_op(dev, cmap_op_delete, &op, 0);
 }
 
 /* The user address of element @i of a batch, or NULL on overflow. */
@@ -267,7 +287,7 @@ static int cmap_batch_run(struct cmap_dev *dev, struct cmap_batch *b,
 		return -EINVAL;
 	if (b->op_size > PAGE_SIZE)
 		return -E2BIG;
-	kv = kmalloc(sizeof(*kv), GFP_KERNEL);
+	kv = cmap_kv_alloc(CMAP_VALUE_MAX);
 	if (!kv)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
