@@ -28,6 +28,7 @@ enum kind {
 	K_SLEEP, K_SCHED_ATOMIC,
 	K_KASAN,
 	K_WARNING,
+	K_ODEBUG,	/* a WARNING of lib/debugobjects.c */
 	K_KERNEL_BUG,
 	K_NULL_DEREF, K_PAGE_FAULT, K_OOPS,
 	K_GPF,
@@ -117,7 +118,7 @@ static enum findings_class kind_class(enum kind k)
 	case K_RCU: return FC_RCU;
 	case K_SLEEP: case K_SCHED_ATOMIC: return FC_ATOMIC_SLEEP;
 	case K_KASAN: return FC_KASAN;
-	case K_WARNING: return FC_WARNING;
+	case K_WARNING: case K_ODEBUG: return FC_WARNING;
 	case K_KERNEL_BUG: case K_BUG_GENERIC: return FC_BUG;
 	case K_NULL_DEREF: case K_PAGE_FAULT: case K_OOPS: return FC_OOPS;
 	case K_GPF: return FC_GPF;
@@ -349,6 +350,17 @@ static const char *const skip_alloc[] = {
 	NULL
 };
 
+/* ODEBUG: the object's own machinery (cf. syzkaller's ODEBUG title) */
+static const char *const skip_odebug[] = {
+	"debug_", "call_rcu", "__call_rcu", "kvfree_call_rcu", "timer_",
+	"__timer", "hrtimer_", "__hrtimer", "init_timer", "add_timer",
+	"mod_timer", "del_timer", "__init_work", "__queue_work", "queue_work",
+	"__queue_delayed_work", "queue_delayed_work", "kfree", "kvfree",
+	"kmem_cache_free", "slab_free", "__slab_free", "vfree", "__vfree",
+	"free_", "__free_", "percpu_counter_",
+	NULL
+};
+
 static int in_list(const char *fn, const char *const *list)
 {
 	for (; *list; list++)
@@ -381,6 +393,8 @@ static int is_skip(const struct findings *f, enum kind k, const char *fn)
 	case K_KMEMLEAK_OBJECT:
 	case K_KASAN:
 		return in_list(fn, skip_alloc);
+	case K_ODEBUG:
+		return in_list(fn, skip_odebug);
 	default:
 		return 0;
 	}
@@ -655,6 +669,9 @@ static void build_title(const struct findings *f, const struct report *r,
 		fn = first_nonempty(ok_fn(f, r, r->banner_fn), ok_fn(f, r, r->rip_fn),
 				    stack_fn(f, r));
 		title_in(t, n, "WARNING", fn);
+		return;
+	case K_ODEBUG:
+		title_in(t, n, "WARNING: ODEBUG bug", stack_fn(f, r));
 		return;
 	case K_KERNEL_BUG:
 		fn = first_nonempty(ok_fn(f, r, r->rip_fn), stack_fn(f, r), NULL);
@@ -942,6 +959,8 @@ static enum kind match_banner(const char *m)
 			return K_NONE;
 		if (b->kind == K_UBSAN && !strstr(m, " in "))
 			return K_NONE;
+		if (b->kind == K_WARNING && strstr(m, " lib/debugobjects.c:"))
+			return K_ODEBUG;
 		return b->kind;
 	}
 	return K_NONE;
