@@ -148,6 +148,9 @@ if want canary; then
 	tap_run "harness self-check: a planted data race is found and named by KCSAN" \
 		canary-findings selftests/lib/console-check.sh "$console" \
 		--expect 'KCSAN: data-race in canary_read / canary_write'
+	tap_run "harness self-check: a planted lock inversion is found and named by lockdep" \
+		canary-lockdep-findings selftests/lib/console-check.sh "$console" \
+		--expect 'possible deadlock in canary_lock_ba'
 	elapsed canary
 fi
 

@@ -29,6 +29,35 @@ if "$BIN" --json "$FX/real_kcsan_canary.console" | jq -e '.findings[0].module_in
 else
 	echo "not ok $n - another module named cmap_* is not cmap"; fail=$((fail + 1))
 fi
+# jt DESCRIPTION FIXTURE JQ-FILTER: the --json report satisfies the filter.
+jt() {
+	n=$((n + 1))
+	if "$BIN" --json "$FX/$2" | jq -e "$3" >/dev/null 2>&1; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"; fail=$((fail + 1))
+	fi
+}
+# A kcsan guest: the lockdep canary (cmap_race_canary.ko lockdep=1), then
+# the UNLOCKED_WRITE control build under cmap-hammer --expect kcsan.
+uc=real_kcsan_lockdep_ucontrol.console
+jt "real lockdep splat: possible deadlock in canary_lock_ba, cmap not involved" $uc \
+	'[.findings[] | select(.title == "possible deadlock in canary_lock_ba" and .class == "lockdep" and (.module_involved | not) and .frames[0] == "canary_lock_ba")] | length == 1'
+jt "real lockdep splat: coverage ends with it" $uc \
+	'.lockdep_off.reason == "possible deadlock in canary_lock_ba" and .lockdep_off.time == 18.629587'
+jt "real ODEBUG double call_rcu: WARNING: ODEBUG bug in cmap_update, twice" $uc \
+	'[.findings[] | select(.title == "WARNING: ODEBUG bug in cmap_update" and .class == "warning" and .module_involved and .count == 2)] | length == 1'
+jt "real KCSAN race of unlocked writers: __cmap_publish / cmap_lock_newest" $uc \
+	'([.findings[] | select(.title == "KCSAN: data-race in __cmap_publish / cmap_lock_newest" and .module_involved and .accesses[0].frames[0] == "__cmap_publish")] | length == 1) and .count == 3'
+# A kasan guest: the EARLY_FREE control build under cmap-hammer --expect
+# kasan (a table freed without a grace period), then what followed.
+ef=real_kasan_early_free.console
+jt "real KASAN report: slab-use-after-free Read in cmap_future, via cmap_lookup" $ef \
+	'[.findings[] | select(.title == "KASAN: slab-use-after-free Read in cmap_future" and .class == "kasan" and .module_involved and .frames[1] == "cmap_lookup")] | length == 1'
+jt "real KASAN guest: the general protection fault that followed, in cmap_lookup" $ef \
+	'[.findings[] | select(.title == "general protection fault in cmap_lookup" and .class == "gpf")] | length == 1'
+jt "real KASAN guest: lockdep coverage ends at the taint" $ef \
+	'.lockdep_off.reason == "Disabling lock debugging due to kernel taint"'
 t "findings: exit 1" 1 "$BIN" "$FX/kcsan.log"
 t "stdin input" 1 sh -c "\"$BIN\" - < $FX/warning.log"
 t "missing file: exit 2" 2 "$BIN" "$FX/does-not-exist.log"
