@@ -78,9 +78,9 @@ if want unit; then
 	elapsed unit
 fi
 
-# A guest run with 4 vCPUs and 2 GiB (SMP=, MEM= to change): the TAP the command prints is
-# folded in. Unless EXPECT_REPORTS=1 (positive controls), the console is
-# then checked for kernel reports.
+# A guest run with 4 vCPUs and 2 GiB (SMP=, MEM= to change): the TAP the
+# command prints is folded in. Unless EXPECT_REPORTS=1 (positive
+# controls), the console is then checked for kernel reports.
 guest_run() {
 	local k=$1 name=$2 timeout=$3
 	shift 3
