@@ -92,7 +92,7 @@ stop_qemu() {
 # never ran any of cmap: under TCG the debug kernels very rarely trip over
 # their own early boot (seen once: KASAN "wild-memory-access" in the timer
 # interrupt during identify_cpu). Keep that console and boot once more.
-# The console is read by cmap-findings, the parser of every other check;
+# The console is judged by console-check.sh, as every other console is;
 # $why says what failed.
 boot_failed() {
 	if grep -q '^CMAP-VM-START' "$log"; then
@@ -102,13 +102,11 @@ boot_failed() {
 		why="no start within ${boot_limit}s"
 		return 0
 	fi
-	"$findings" "$log" >"$log.findings" 2>&1 && return 1
+	"$here/../lib/console-check.sh" "$log" >"$log.findings" 2>&1 && return 1
 	why=$(sed -n 's/^\[1\] //p' "$log.findings" | head -1)
 	return 0
 }
 
-findings=$repo/userspace/findings/cmap-findings
-make -s -C "$repo/userspace/findings" cmap-findings >&2
 boot_limit=${CMAP_VM_BOOT_LIMIT:-300}
 why=
 : > "$log"
