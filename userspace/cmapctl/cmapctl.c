@@ -516,10 +516,10 @@ static int load_stream(struct loader *l, FILE *in)
 		no++;
 		if (n && line[n - 1] == '\n')
 			line[--n] = 0;
-		if (!n)
-			continue;
-		ret = load_line(l, line, n, no);
-		if (no % LOAD_PROGRESS == 0) {
+		if (n)
+			ret = load_line(l, line, n, no);
+		/* Every line counts, blank ones too: progress is input read. */
+		if (!ret && no % LOAD_PROGRESS == 0) {
 			l->progress = true;
 			fprintf(stderr, "cmapctl: load: %lu lines read, %llu entries loaded\n",
 				no, l->loaded);
