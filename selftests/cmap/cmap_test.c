@@ -9,9 +9,9 @@
  * that fill the map adapt to what INFO reports and skip when the limit is
  * too large to reach quickly. Load the module for this program with
  *
- *	insmod cmap.ko max_entries=20000 max_bytes=8388608
+ *	insmod cmap.ko max_entries=10000 max_bytes=4194304
  *
- * to run them; the other tests need at most ~6000 small entries.
+ * to run them; the other tests need at most ~8000 small entries.
  *
  * CMAP_DEVICE overrides the device path (default /dev/cmap).
  */

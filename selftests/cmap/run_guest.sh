@@ -25,7 +25,7 @@ step() {
 }
 
 step "$here/module_test.sh" "$ko"
-insmod "$ko" max_entries=20000 max_bytes=8388608 || exit 1
+insmod "$ko" max_entries=10000 max_bytes=4194304 || exit 1
 step "$here/cmap_test"
 step "$here/cmapctl_test.sh"
 rmmod cmap || rc=1
