@@ -800,7 +800,13 @@ static void *chaos_thread(void *arg)
 			madvise(at, n * PG, MADV_DONTNEED);	/* zero-fill if private */
 			break;
 		}
-		ts.tv_nsec = 500000 + below(&r, 2000000);	/* 0.5..2.5 ms: TLB shootdowns are dear under TCG */
+		/*
+		 * 2..6 ms: each page still changes about 70 times a second,
+		 * while each call takes 0.2-0.5 ms in a debug guest. Every
+		 * change is a TLB shootdown, dear under TCG: at 0.5..2.5 ms
+		 * they took 40% of a KASAN guest's fuzzing time.
+		 */
+		ts.tv_nsec = 2000000 + below(&r, 4000000);
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
