@@ -43,7 +43,7 @@ rsync -a "$repo/selftests/canary/" "$dst/canary/"
 [ "$flavor" != kcsan ] || [ -n "$fault" ] || extra+=(C=1)
 : >"$log"
 for m in "$dst" "$dst/canary"; do
-	make -C "$kdir" M="$m" "${extra[@]}" modules >>"$log" 2>&1 || {
+	make -j"$(nproc)" -C "$kdir" M="$m" "${extra[@]}" modules >>"$log" 2>&1 || {
 		tail -30 "$log" >&2
 		echo "build-modules: $flavor: build of $m failed; log: $log" >&2
 		exit 1
