@@ -50,7 +50,7 @@ if want build; then
 	tap_run "kselftests build (selftests/cmap)" build-selftests make -C selftests/cmap
 	ksrc=$(selftests/vm/build-kernel.sh --source)
 	selftests/lib/style-check.sh "$ksrc" kmod/*.[ch] kmod/bench/*.[ch] \
-		uapi/linux/cmap.h >"$TAP_LOGDIR/style.tap" 2>&1
+		uapi/linux/cmap.h selftests/canary/*.c >"$TAP_LOGDIR/style.tap" 2>&1
 	tap_include "style" "$TAP_LOGDIR/style.tap"
 	selftests/lib/uapi-check.sh uapi/linux/cmap.h >"$TAP_LOGDIR/uapi.tap" 2>&1
 	tap_include "uapi" "$TAP_LOGDIR/uapi.tap"
