@@ -32,7 +32,11 @@
  * the head of its new chain, then unlink it from the old chain. When the
  * old chain is empty, store the MOVED marker in the old bucket's head.
  *
- * Guarantees.
+ * Guarantees. Each ordering guarantee names the litmus tests in
+ * selftests/lkmm/ that check it under the Linux-kernel memory model
+ * (selftests/lkmm/run.sh); each test has mutants in mutants/ with a
+ * barrier or release removed, which the model must reject. Whoever
+ * changes a barrier here updates those tests.
  *
  * 1. Publication. A new entry, a new table and every chain pointer are
  *    published with rcu_assign_pointer() (release) after their contents are
@@ -42,6 +46,7 @@
  *    value of a key, never a mix: an update links a new entry in the old
  *    one's place in the chain (one pointer store), it does not delete and
  *    re-insert, so a reader never sees the key missing.
+ *    Litmus: publish-entry, publish-table.
  *
  * 2. Moves are link-then-unlink. A moved entry E is linked into the new
  *    chain (release store of the new head) before it is unlinked from the
@@ -51,6 +56,8 @@
  *    release stores; release is cumulative, so a CPU that observes an
  *    unlink or a MOVED marker and then executes smp_rmb() observes the
  *    future table pointer and the link of E into it.
+ *    Litmus: migrate-lookup (a WRITE_ONCE() future pointer would do for
+ *    this, by cumulativity; its release is for publish-table).
  *
  * 3. No false "not found". A lookup walks its bucket in the table it
  *    started from. If the walk ends on this bucket's own nulls marker (or
@@ -62,6 +69,10 @@
  *    into a new chain and may have skipped part of the old one: it
  *    restarts. Restarts are bounded: each needs a move out of this bucket,
  *    and a bucket's entries move at most once per resize.
+ *    Litmus: migrate-lookup, walk-restart. The model also finds the
+ *    split of walk-restart safe if a foreign marker is taken as the end
+ *    (moves take the tail, so all that followed has moved already); the
+ *    restart keeps the argument local to the walk's own marker.
  *
  * 4. One home per key. Writers lock the bucket their key maps to in the
  *    NEWEST table, and only after its bucket in every older table is
@@ -73,13 +84,18 @@
  *    by the number of resizes that completed during the call. Every store
  *    to a chain pointer that readers can reach goes through
  *    __cmap_publish() under that chain's bucket lock, which asserts the
- *    rule to KCSAN.
+ *    rule to KCSAN. cmap_help()'s lockless MOVED check needs no acquire:
+ *    the writer then takes the future bucket's lock, and the migrator
+ *    stored MOVED only after its own critical section there, so the lock
+ *    orders the writer after the moves. Litmus: writer-moved-check,
+ *    writer-forward.
  *
  * 5. Reclamation. Deleted and replaced entries are freed with call_rcu();
  *    retired tables too, and only by the worker under map->mutex. Tables
  *    reachable from map->tbl through ->future are therefore alive for any
  *    RCU reader, and for any holder of map->mutex even across sleeps.
  *    cmap_destroy() cancels the worker and waits with rcu_barrier().
+ *    Litmus: reclaim-entry, reclaim-table.
  *
  * 6. Progress. Lookups and scans take no lock, never sleep, never wait for
  *    a resize (a restart needs another CPU's progress, guarantee 3).
@@ -104,7 +120,7 @@
  *    returns whole ranges of the coarser table involved; in a migration it
  *    reads the range in every table (old first, smp_rmb(), then the
  *    future: guarantee 3) and drops duplicates by key. Entries present for
- *    the whole scan are returned exactly once.
+ *    the whole scan are returned exactly once. Litmus: scan-migrate.
  *
  * 9. Counting. Entries and bytes are percpu_counters: no global atomic on
  *    the update path. Limits reserve first, then compare exactly near the
@@ -720,6 +736,7 @@ static void cmap_help(struct cmap *map, struct cmap_table *tbl,
 	struct cmap_bucket *own = cmap_bucket(tbl, hash);
 	u32 i;
 
+	/* No acquire: the future bucket's lock orders (guarantee 4). */
 	if (!cmap_is_moved(cmap_first_rcu(own)) &&
 	    cmap_migrate_bucket(map, tbl, fut, hash & (tbl->size - 1), &n)) {
 		buckets++;
