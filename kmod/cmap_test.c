@@ -489,15 +489,45 @@ static void test_scan(void)
 	cmap_destroy(map);
 }
 
-/* Between scan calls: alternately grow the map hard and shrink it back. */
+/*
+ * Wait until the map has completed at least @grows grows and @shrinks
+ * shrinks in all. Only the worker completes a resize: on a loaded machine
+ * it may run late, and a scan test that saw no resize proved nothing.
+ */
+static bool wait_resizes(struct cmap *map, u64 grows, u64 shrinks)
+{
+	struct cmap_core_stats st;
+	int ms;
+
+	for (ms = 0; ms < WAIT_MS; ms += 20) {
+		cmap_get_stats(map, &st);
+		if (st.grows >= grows && st.shrinks >= shrinks)
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
+/*
+ * Between scan calls: alternately grow the map hard and shrink it back,
+ * each time until at least one resize has completed (later ones may still
+ * be under way during the next calls).
+ */
 static void perturb_resize(struct cmap *map, u32 call)
 {
+	struct cmap_core_stats st;
 	u32 phase = call % 40;
 
-	if (phase == 5)
+	if (phase != 5 && phase != 25)
+		return;
+	cmap_get_stats(map, &st);
+	if (phase == 5) {
 		put_range(map, "x", 0, 4000);
-	else if (phase == 25)
+		wait_resizes(map, st.grows + 1, 0);
+	} else {
 		del_range(map, "x", 0, 4000);
+		wait_resizes(map, 0, st.shrinks + 1);
+	}
 }
 
 static void test_scan_resize(void)
