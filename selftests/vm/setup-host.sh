@@ -18,6 +18,8 @@ pkgs=(
 	"linux-headers-$CMAP_STOCK_ABI"
 	liburcu-dev libbpf-dev bpftool linux-perf sparse gnuplot-nox
 	libasan8 libubsan1 libtsan2 valgrind
+	# herd7 (selftests/lkmm) is built from source once if not on PATH
+	ocaml-nox dune menhir libmenhir-ocaml-dev libzarith-ocaml-dev ocaml-findlib
 )
 
 missing=()
