@@ -10,9 +10,11 @@
 #   make modules K=kcsan|kasan|stock   build cmap.ko against one kernel
 #   make kernel K=kcsan|kasan          build (or find cached) a debug kernel
 #   make unit                          the userspace layer alone (seconds)
+#   make lkmm                          the litmus tests under the kernel's
+#                                      memory model (herd7)
 #   make checks GROUPS="kcsan canary"  a subset of make check's groups
-#   make soak DURATION=3600            cmap-hammer and the reliability tests,
-#                                      each about DURATION seconds per guest
+#   make soak DURATION=3600            cmap-hammer for DURATION s per guest and
+#                                      the reliability tests at full volume
 #   make bench                         every benchmark (stock kernel guest)
 #   make bench-quick                   the same pipeline, small sizes
 #   make vm K=kasan CMD='...'          run one command in a guest
@@ -22,14 +24,14 @@ K ?= kcsan
 VM := selftests/vm
 
 .PHONY: all run check checks soak bench bench-quick setup kernel modules \
-	userspace unit vm clean help
+	userspace unit lkmm vm clean help
 
 DURATION ?= 3600
 
 all: modules userspace
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@$(VM)/setup-host.sh
@@ -45,6 +47,9 @@ userspace: setup
 
 unit: setup
 	@selftests/run-checks.sh unit
+
+lkmm: setup
+	@selftests/lkmm/run.sh
 
 check: setup
 	@selftests/run-checks.sh

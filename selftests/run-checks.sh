@@ -4,12 +4,16 @@
 # Every cmap test, as one TAP stream ending in "N passed, N failed":
 # what `make check` runs (and .ci/run through it). Logs: build/logs/check/.
 #
-#   run-checks.sh [GROUP...]    groups: build unit kcsan kasan hammer
-#                               controls reliability bench canary
+#   run-checks.sh [GROUP...]    groups: build unit lkmm kcsan kasan
+#                               hammer controls reliability bench canary
 #                               (default: all, in that order)
 #
-# CMAP_SOAK=SECONDS (make soak) stretches the hammer and reliability runs
-# to about that long each.
+# make check runs every kind of check at the smallest volume that still
+# exercises it. CMAP_SOAK=SECONDS (make soak) runs cmap-hammer for SECONDS
+# per guest and the reliability tests at issue 7's full volumes instead.
+# The groups kcsan, hammer and reliability share one boot of the kcsan
+# kernel, and likewise for kasan; the end of the stream is a table of each
+# group's wall time (nothing is asserted about it).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 1
@@ -17,34 +21,54 @@ export TAP_LOGDIR=$repo/build/logs/check
 # shellcheck source=lib/tap.sh
 . selftests/lib/tap.sh
 mkdir -p "$TAP_LOGDIR"
-groups=${*:-build unit kcsan kasan hammer controls reliability bench canary}
+groups=${*:-build unit lkmm kcsan kasan hammer controls reliability bench canary}
 vm=selftests/vm/vm-run.sh
 start=$SECONDS
 soak=${CMAP_SOAK:-}
 case "$soak" in
 ''|*[!0-9]*) [ -z "$soak" ] || { echo "CMAP_SOAK must be seconds, got '$soak'" >&2; exit 2; } ;;
 esac
+# The positive controls: KERNEL:FAULT, one resize race put back each
+# (CMAP_FAULT_* in kmod/cmap_core.c, selftests/vm/build-modules.sh).
+controls="kcsan:PLAIN_LOOKUP kcsan:UNLOCKED_WRITE kasan:EARLY_FREE"
 
 want() { case " $groups " in *" $1 "*) return 0 ;; esac; return 1; }
-elapsed() { tap_diag "$1 done at $((SECONDS - start))s"; }
+
+# group_time NAME START [NOTE]: one row of the closing table.
+times_table=''
+group_time() {
+	local secs=$((SECONDS - $2))
+	tap_diag "$1 done in ${secs}s (at $((SECONDS - start))s)"
+	times_table+=$(printf '\n%-14s %6d s  %s' "$1" "$secs" "${3:-}")
+}
 
 if ! selftests/vm/setup-host.sh >"$TAP_LOGDIR/setup.log" 2>&1; then
 	tap_fail "host set-up (selftests/vm/setup-host.sh)" "$TAP_LOGDIR/setup.log"
 	tap_done
 	exit 1
 fi
+group_time setup "$start"
 
 if want build; then
+	t0=$SECONDS
 	tap_diag "building kernels (cached in ${CMAP_CACHE:-/var/cache/cmap}) and modules"
+	# Side by side: each module build is mostly kbuild's serial overhead.
+	# (Cold, the kernels are built first, one at a time, under a lock.)
+	for k in kcsan kasan stock; do
+		selftests/vm/build-kernel.sh $k >/dev/null 2>"$TAP_LOGDIR/kernel-$k.log"
+		tap_spawn "build-$k" selftests/vm/build-modules.sh $k
+	done
+	for c in $controls; do
+		tap_spawn "build-control-${c#*:}" selftests/vm/build-modules.sh "${c%:*}" "${c#*:}"
+	done
 	for k in kcsan kasan stock; do
 		what="W=1"
 		[ $k != kcsan ] || what="W=1 and sparse"
-		tap_run "modules build against the $k kernel, $what, no warnings" \
-			"build-$k" selftests/vm/build-modules.sh $k
+		tap_reap "modules build against the $k kernel, $what, no warnings" "build-$k"
 	done
-	for c in kcsan:PLAIN_LOOKUP kcsan:UNLOCKED_WRITE kasan:EARLY_FREE; do
-		tap_run "positive control ${c#*:} builds against the ${c%:*} kernel" \
-			"build-control-${c#*:}" selftests/vm/build-modules.sh ${c%:*} ${c#*:}
+	for c in $controls; do
+		tap_reap "positive control ${c#*:} builds against the ${c%:*} kernel" \
+			"build-control-${c#*:}"
 	done
 	tap_run "userspace tools build" build-userspace make -C userspace
 	tap_run "kselftests build (selftests/cmap)" build-selftests make -C selftests/cmap
@@ -54,10 +78,11 @@ if want build; then
 	tap_include "style" "$TAP_LOGDIR/style.tap"
 	selftests/lib/uapi-check.sh uapi/linux/cmap.h >"$TAP_LOGDIR/uapi.tap" 2>&1
 	tap_include "uapi" "$TAP_LOGDIR/uapi.tap"
-	elapsed build
+	group_time build "$t0"
 fi
 
 if want unit; then
+	t0=$SECONDS
 	make -s -C userspace >"$TAP_LOGDIR/unit-build.log" 2>&1 ||
 		tap_fail "unit: userspace build" "$TAP_LOGDIR/unit-build.log"
 	(cd userspace/findings/tests && ./test_findings) >"$TAP_LOGDIR/findings-unit.tap" 2>&1
@@ -75,21 +100,37 @@ if want unit; then
 		make -s -C userspace/coretest $c-control >"$TAP_LOGDIR/coretest-$c.tap" 2>&1
 		tap_include "core (user space)" "$TAP_LOGDIR/coretest-$c.tap"
 	done
-	elapsed unit
+	group_time unit "$t0"
 fi
 
-# A guest run with 4 vCPUs and 2 GiB (SMP=, MEM= to change): the TAP the
-# command prints is folded in. Unless EXPECT_REPORTS=1 (positive
-# controls), the console is then checked for kernel reports.
+# The core's ordering argument under the Linux-kernel memory model: each
+# guarantee's litmus test "Never", each mutant "Sometimes" (herd7, built
+# once into the cache if it is not on PATH).
+if want lkmm; then
+	t0=$SECONDS
+	selftests/lkmm/run.sh >"$TAP_LOGDIR/lkmm.tap" 2>&1
+	rc=$?
+	tap_include "lkmm" "$TAP_LOGDIR/lkmm.tap"
+	[ $rc = 0 ] || tap_fail "lkmm: selftests/lkmm/run.sh exits 0 (got $rc)" "$TAP_LOGDIR/lkmm.tap"
+	group_time lkmm "$t0"
+fi
+
+# A guest run with 4 vCPUs and 2 GiB (SMP=, MEM=, APPEND= kernel
+# arguments to change). The command
+# writes TAP files (TAPS: their names in $TAP_LOGDIR, without .tap), which
+# are folded in. Unless EXPECT_REPORTS=1 (positive controls), the console
+# is then checked for kernel reports.
 guest_run() {
-	local k=$1 name=$2 timeout=$3
+	local k=$1 name=$2 timeout=$3 t
 	shift 3
-	local console=$TAP_LOGDIR/$name.console tap=$TAP_LOGDIR/$name.tap
-	rm -f "$tap"
+	local console=$TAP_LOGDIR/$name.console
+	for t in ${TAPS:-$name}; do rm -f "$TAP_LOGDIR/$t.tap"; done
 	$vm --kernel "$k" --smp "${SMP:-4}" --mem "${MEM:-2G}" --quiet --timeout "$timeout" --log "$console" \
-		--out "$repo/build" -- "$* > '$tap' 2>&1"
+		--out "$repo/build" --append "${APPEND:-}" -- "$*"
 	local rc=$?
-	[ -f "$tap" ] && tap_include "$name" "$tap"
+	for t in ${TAPS:-$name}; do
+		[ -f "$TAP_LOGDIR/$t.tap" ] && tap_include "$t" "$TAP_LOGDIR/$t.tap"
+	done
 	if [ $rc != 0 ]; then
 		tap_fail "$name: guest run exits 0 (got $rc)" "$console"
 	fi
@@ -98,55 +139,87 @@ guest_run() {
 			selftests/lib/console-check.sh "$console"
 }
 
+# The kcsan, hammer and reliability groups share one boot per kernel
+# (selftests/guest/suite.sh): a boot costs more than most parts' own work.
+# kmemleak slows every allocation by about a third, so the kasan suite
+# boots with kmemleak=off, and the leak-checked load/unload cycles get a
+# small kasan boot of their own. Timeouts are generous bounds for a loaded
+# host, not expectations.
+reliability_volume=${soak:+--full}
+guest_suite() {
+	local k=$1 parts=() taps='' limit=0 append='' p cmd note t0=$SECONDS
+	if want "$k"; then
+		parts+=(selftests) limit=$((limit + 900))
+	fi
+	if want hammer; then
+		parts+=("hammer ${soak:-20}") limit=$((limit + 3 * ${soak:-20} + 300))
+	fi
+	if want reliability; then
+		p="reliability $reliability_volume"
+		[ "$k" != kasan ] || p+=" --skip cycles"
+		parts+=("$p") limit=$((limit + 900 + ${soak:+1200}))
+	fi
+	[ ${#parts[@]} -gt 0 ] || return 0
+	[ "$k" != kasan ] || append=kmemleak=off
+	cmd="selftests/guest/suite.sh $k '$TAP_LOGDIR'"
+	for p in "${parts[@]}"; do
+		cmd+=" '$p'" taps+=" $k-${p%% *}"
+	done
+	TAPS=$taps MEM=1G APPEND=$append guest_run "$k" "$k-suite" "$limit" "$cmd"
+	survived "$k" "$TAP_LOGDIR/$k-reliability.tap" "$TAP_LOGDIR/$k-suite.console"
+	note=$(awk 'NR == 1 { boot = $2; next } { used += $2; s = s ", " $1 " " $2 }
+		END { printf "boot %d, other %d%s", boot, total - used - boot, s }' \
+		total=$((SECONDS - t0)) "$TAP_LOGDIR/$k.times" 2>/dev/null)
+	group_time "$k suite" "$t0" "$note"
+}
+
+# survived NAME TAP CONSOLE: what a reliability run survived, and how many
+# kernel reports its guest's console holds (make soak's closing figures).
+survived() {
+	grep -h '^# survived:' "$2" 2>/dev/null | sed "s/^# /# $1 /"
+	tap_diag "$1 findings on the console: $(build/userspace/cmap-findings \
+		--json "$3" 2>/dev/null | jq -r .count)"
+}
+
 for k in kcsan kasan; do
-	want $k || continue
-	guest_run $k "$k-guest" 900 selftests/guest/guest-tests.sh $k
-	elapsed "$k guest"
+	guest_suite $k
 done
 
-# cmap-hammer: every scenario on the normal build in both debug guests...
-if want hammer; then
-	for k in kcsan kasan; do
-		guest_run $k "$k-hammer" $((900 + 2 * ${soak:-0})) \
-			selftests/guest/hammer.sh $k "${soak:-60}"
-	done
-	elapsed hammer
-fi
-
-# ...and each positive control: one resize race put back, which the
-# checker must report. The consoles are full of reports by design.
-if want controls; then
-	for c in kcsan:PLAIN_LOOKUP kcsan:UNLOCKED_WRITE kasan:EARLY_FREE; do
-		EXPECT_REPORTS=1 guest_run ${c%:*} "control-${c#*:}" 600 \
-			selftests/guest/hammer.sh --control ${c#*:}
-	done
-	elapsed controls
-fi
-
-# Faults, fuzzing, unload and limits (issue 7), bounded. Small guests:
-# in the kasan one kmemleak scans all of memory after each of the 20
-# unloads (8-10 s a scan with 512 MiB, 10-12 s with 1 GiB, 15-19 s with
-# 2 GiB).
 if want reliability; then
-	for k in kasan kcsan; do
-		mem=1G
-		[ $k != kasan ] || mem=512M
-		SMP=2 MEM=$mem guest_run $k "$k-reliability" $((1800 + 3 * ${soak:-0})) \
-			selftests/guest/reliability.sh $k ${soak:+--soak "$soak"}
+	t0=$SECONDS
+	SMP=2 MEM=512M guest_run kasan kasan-leaks $((600 + ${soak:+1800})) \
+		"selftests/guest/reliability.sh kasan $reliability_volume --only cycles" \
+		"--kmemleak > '$TAP_LOGDIR/kasan-leaks.tap' 2>&1"
+	survived "kasan leaks" "$TAP_LOGDIR/kasan-leaks.tap" "$TAP_LOGDIR/kasan-leaks.console"
+	group_time "kasan leaks" "$t0"
+fi
+
+# Each positive control: one resize race put back, which the checker must
+# report. The consoles are full of reports by design.
+if want controls; then
+	t_all=$SECONDS note=''
+	for c in $controls; do
+		t0=$SECONDS
+		EXPECT_REPORTS=1 guest_run "${c%:*}" "control-${c#*:}" 600 \
+			selftests/guest/hammer.sh --control "${c#*:}" \
+			"> '$TAP_LOGDIR/control-${c#*:}.tap' 2>&1"
+		note+="${note:+, }${c#*:} $((SECONDS - t0))"
 	done
-	elapsed reliability
+	group_time controls "$t_all" "$note"
 fi
 
 # The benchmark pipeline, tiny: it runs and its output is well formed.
 if want bench; then
+	t0=$SECONDS
 	userspace/bench/bench-check.sh >"$TAP_LOGDIR/bench.tap" 2>&1
 	rc=$?
 	tap_include "bench smoke" "$TAP_LOGDIR/bench.tap"
 	[ $rc = 0 ] || tap_fail "bench smoke: bench-check.sh exits 0 (got $rc)"
-	elapsed bench
+	group_time bench "$t0"
 fi
 
 if want canary; then
+	t0=$SECONDS
 	console=$TAP_LOGDIR/canary.console
 	$vm --kernel kcsan --smp 2 --quiet --timeout 180 --log "$console" -- \
 		selftests/guest/canary.sh >"$TAP_LOGDIR/canary.log" 2>&1
@@ -156,7 +229,10 @@ if want canary; then
 	tap_run "harness self-check: a planted lock inversion is found and named by lockdep" \
 		canary-lockdep-findings selftests/lib/console-check.sh "$console" \
 		--expect 'possible deadlock in canary_lock_ba'
-	elapsed canary
+	group_time canary "$t0"
 fi
 
+tap_diag "wall time per group (host clock, $(nproc) CPUs; boot: guest uptime when its parts began):"
+printf '%s\n' "$times_table" | sed '/^$/d; s/^/#   /'
+tap_diag "$(printf '%-14s %6d s' total $((SECONDS - start)))"
 tap_done

@@ -25,7 +25,7 @@ core_selftest() {
 	dmesg -C
 	# KASAN needs the bad access, not many interleavings: fewer rounds
 	# there (rounds are slow under KASAN and TCG), more for KCSAN.
-	local rounds=6
+	local rounds=4
 	[ "$flavor" != kasan ] || rounds=2
 	insmod "$mods/cmap_test.ko" threads=4 iterations=$rounds
 	local rc=$?
@@ -57,14 +57,14 @@ else
 	tap_fail "selftests/cmap/run_guest.sh exits 0 (got $rc)" "$TAP_LOGDIR/selftests.tap"
 fi
 
-# The resize tracepoints, as perf sees them: a bulk load of 20000 keys into
-# an empty map must grow it several times, each grow start, migrate in
-# steps and end, with the fields perf script shows.
+# The resize tracepoints, as perf sees them: a bulk load of 3000 keys into
+# an empty map must grow it several times (16 buckets to 4096), each grow
+# start, migrate in steps and end, with the fields perf script shows.
 tracepoints() {
 	local ctl=$repo/build/userspace/cmapctl out=$TAP_LOGDIR/perf
 	mkdir -p "$out"
 	insmod "$mods/cmap.ko" || return 1
-	seq 1 20000 | sed 's/.*/k&\tv&/' >"$out/keys.tsv"
+	seq 1 3000 | sed 's/.*/k&\tv&/' >"$out/keys.tsv"
 	perf record -q -a -e 'cmap:*' -o "$out/perf.data" -- \
 		sh -c "'$ctl' load '$out/keys.tsv' 2>/dev/null && sleep 1" &&
 		perf script -i "$out/perf.data" -F event,trace >"$out/script.txt" 2>"$out/script.err"

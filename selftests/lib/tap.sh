@@ -46,6 +46,24 @@ tap_run() {
 	if "$@" >"$log" 2>&1; then tap_ok "$desc"; else tap_fail "$desc" "$log"; fi
 }
 
+# tap_spawn LOGNAME COMMAND...: start COMMAND in the background, its output
+# to $TAP_LOGDIR/LOGNAME.log; tap_reap DESCRIPTION LOGNAME waits for it and
+# reports it as tap_run would. For independent steps that each leave the
+# CPUs half idle (kbuild's serial overhead), so the results keep their order.
+declare -A TAP_PIDS=()
+tap_spawn() {
+	local log=$TAP_LOGDIR/$1.log
+	mkdir -p "$TAP_LOGDIR"
+	"${@:2}" >"$log" 2>&1 &
+	TAP_PIDS[$1]=$!
+}
+
+tap_reap() {
+	local log=$TAP_LOGDIR/$2.log
+	if wait "${TAP_PIDS[$2]}"; then tap_ok "$1"; else tap_fail "$1" "$log"; fi
+	unset "TAP_PIDS[$2]"
+}
+
 # tap_include GROUP FILE: fold the TAP results in FILE into this stream.
 # A group whose file has no result lines at all, or whose plan promises
 # more results than it holds, counts as one failure.
