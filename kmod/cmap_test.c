@@ -490,8 +490,8 @@ static void test_scan(void)
 }
 
 /*
- * Wait until the map has completed at least @grows grows and @shrinks
- * shrinks in all. Only the worker completes a resize: on a loaded machine
+ * Wait until the map's counts of completed grows and shrinks reach @grows
+ * and @shrinks. Only the worker completes a resize: on a loaded machine
  * it may run late, and a scan test that saw no resize proved nothing.
  */
 static bool wait_resizes(struct cmap *map, u64 grows, u64 shrinks)
