@@ -7,8 +7,9 @@
 #   build-modules.sh kcsan|kasan|stock [FAULT]
 #
 # FAULT (PLAIN_LOOKUP, EARLY_FREE or UNLOCKED_WRITE) builds a positive
-# control instead: cmap with one classic resize race deliberately put back
-# (-DCMAP_FAULT_FAULT; see kmod/cmap_core.c), in build/FLAVOR-fault-fault/.
+# control instead: cmap.ko alone with one classic resize race deliberately
+# put back (-DCMAP_FAULT_FAULT; see kmod/cmap_core.c), in
+# build/FLAVOR-fault-fault/.
 # No normal build can reach those code paths.
 #
 # Out-of-tree builds write next to their sources, so each kernel gets its
@@ -41,9 +42,13 @@ rsync -a --delete-after --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 rsync -a "$repo/selftests/canary/" "$dst/canary/"
 
 [ "$flavor" != kcsan ] || [ -n "$fault" ] || extra+=(C=1)
+# A positive control needs cmap.ko alone, not its companions.
+builds=("$dst modules" "$dst/canary modules")
+[ -z "$fault" ] || builds=("$dst kmod/cmap.ko")
 : >"$log"
-for m in "$dst" "$dst/canary"; do
-	make -j"$(nproc)" -C "$kdir" M="$m" "${extra[@]}" modules >>"$log" 2>&1 || {
+for b in "${builds[@]}"; do
+	m=${b% *}
+	make -j"$(nproc)" -C "$kdir" M="$m" "${extra[@]}" "${b##* }" >>"$log" 2>&1 || {
 		tail -30 "$log" >&2
 		echo "build-modules: $flavor: build of $m failed; log: $log" >&2
 		exit 1
