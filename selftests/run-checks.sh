@@ -34,12 +34,15 @@ controls="kcsan:PLAIN_LOOKUP kcsan:UNLOCKED_WRITE kasan:EARLY_FREE"
 
 want() { case " $groups " in *" $1 "*) return 0 ;; esac; return 1; }
 
-# group_time NAME START [NOTE]: one row of the closing table.
-times_table=''
+# group_time NAME START [NOTE [GROUP...]]: one row of the closing table;
+# the GROUPs (default: NAME) ran to their end.
+times_table='' finished=' '
 group_time() {
-	local secs=$((SECONDS - $2))
+	local secs=$((SECONDS - $2)) g
 	tap_diag "$1 done in ${secs}s (at $((SECONDS - start))s)"
 	times_table+=$(printf '\n%-14s %6d s  %s' "$1" "$secs" "${3:-}")
+	for g in "${@:4}"; do finished+="$g "; done
+	[ $# -gt 3 ] || finished+="$1 "
 }
 
 if ! selftests/vm/setup-host.sh >"$TAP_LOGDIR/setup.log" 2>&1; then
@@ -52,10 +55,14 @@ group_time setup "$start"
 if want build; then
 	t0=$SECONDS
 	tap_diag "building kernels (cached in ${CMAP_CACHE:-/var/cache/cmap}) and modules"
-	# Side by side: each module build is mostly kbuild's serial overhead.
-	# (Cold, the kernels are built first, one at a time, under a lock.)
+	# Cold, the two debug kernels build side by side: each one's link is
+	# serial and would leave a CPU idle. Then the module builds, side by
+	# side too: each is mostly kbuild's serial overhead.
 	for k in kcsan kasan stock; do
-		selftests/vm/build-kernel.sh $k >/dev/null 2>"$TAP_LOGDIR/kernel-$k.log"
+		tap_spawn "kernel-$k" selftests/vm/build-kernel.sh $k
+	done
+	for k in kcsan kasan stock; do
+		tap_reap "kernel $k: built (or cached) in ${CMAP_CACHE:-/var/cache/cmap}" "kernel-$k"
 		tap_spawn "build-$k" selftests/vm/build-modules.sh $k
 	done
 	for c in $controls; do
@@ -145,7 +152,8 @@ guest_run() {
 # boots with kmemleak=off, and the leak-checked load/unload cycles get a
 # small kasan boot of their own. Timeouts are generous bounds for a loaded
 # host, not expectations.
-reliability_volume=${soak:+--full}
+reliability_volume='' soak_extra=0
+[ -z "$soak" ] || reliability_volume=--full soak_extra=1200
 guest_suite() {
 	local k=$1 parts=() taps='' limit=0 append='' p cmd note t0=$SECONDS
 	if want "$k"; then
@@ -157,7 +165,7 @@ guest_suite() {
 	if want reliability; then
 		p="reliability $reliability_volume"
 		[ "$k" != kasan ] || p+=" --skip cycles"
-		parts+=("$p") limit=$((limit + 900 + ${soak:+1200}))
+		parts+=("$p") limit=$((limit + 900 + soak_extra))
 	fi
 	[ ${#parts[@]} -gt 0 ] || return 0
 	[ "$k" != kasan ] || append=kmemleak=off
@@ -170,7 +178,8 @@ guest_suite() {
 	note=$(awk 'NR == 1 { boot = $2; next } { used += $2; s = s ", " $1 " " $2 }
 		END { printf "boot %d, other %d%s", boot, total - used - boot, s }' \
 		total=$((SECONDS - t0)) "$TAP_LOGDIR/$k.times" 2>/dev/null)
-	group_time "$k suite" "$t0" "$note"
+	group_time "$k suite" "$t0" "$note" $(want "$k" && echo "$k") \
+		$(want hammer && echo "hammer-$k") $(want reliability && echo "reliability-$k")
 }
 
 # survived NAME TAP CONSOLE: what a reliability run survived, and how many
@@ -187,11 +196,11 @@ done
 
 if want reliability; then
 	t0=$SECONDS
-	SMP=2 MEM=512M guest_run kasan kasan-leaks $((600 + ${soak:+1800})) \
+	SMP=2 MEM=512M guest_run kasan kasan-leaks $((600 + soak_extra)) \
 		"selftests/guest/reliability.sh kasan $reliability_volume --only cycles" \
 		"--kmemleak > '$TAP_LOGDIR/kasan-leaks.tap' 2>&1"
 	survived "kasan leaks" "$TAP_LOGDIR/kasan-leaks.tap" "$TAP_LOGDIR/kasan-leaks.console"
-	group_time "kasan leaks" "$t0"
+	group_time "kasan leaks" "$t0" "" reliability-leaks
 fi
 
 # Each positive control: one resize race put back, which the checker must
@@ -200,7 +209,9 @@ if want controls; then
 	t_all=$SECONDS note=''
 	for c in $controls; do
 		t0=$SECONDS
-		EXPECT_REPORTS=1 guest_run "${c%:*}" "control-${c#*:}" 600 \
+		append=
+		[ "${c%:*}" != kasan ] || append=kmemleak=off
+		EXPECT_REPORTS=1 APPEND=$append guest_run "${c%:*}" "control-${c#*:}" 600 \
 			selftests/guest/hammer.sh --control "${c#*:}" \
 			"> '$TAP_LOGDIR/control-${c#*:}.tap' 2>&1"
 		note+="${note:+, }${c#*:} $((SECONDS - t0))"
@@ -231,6 +242,22 @@ if want canary; then
 		--expect 'possible deadlock in canary_lock_ba'
 	group_time canary "$t0"
 fi
+
+# A group that did not run to its end (a script error, say) is a failure,
+# never a quiet skip.
+for g in $groups; do
+	case $g in
+	hammer) parts="hammer-kcsan hammer-kasan" ;;
+	reliability) parts="reliability-kcsan reliability-kasan reliability-leaks" ;;
+	*) parts=$g ;;
+	esac
+	for p in $parts; do
+		case "$finished" in
+		*" $p "*) ;;
+		*) tap_fail "make check's group $g ran to its end ($p did not)" ;;
+		esac
+	done
+done
 
 tap_diag "wall time per group (host clock, $(nproc) CPUs; boot: guest uptime when its parts began):"
 printf '%s\n' "$times_table" | sed '/^$/d; s/^/#   /'
