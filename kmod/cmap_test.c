@@ -509,9 +509,10 @@ static bool wait_resizes(struct cmap *map, u64 grows, u64 shrinks)
 }
 
 /*
- * Between scan calls: alternately grow the map hard and shrink it back,
- * each time until at least one resize has completed (later ones may still
- * be under way during the next calls).
+ * Between scan calls: alternately grow the map hard and shrink it back.
+ * The first time in a scan, wait until a resize of that kind has completed,
+ * so every scan crosses at least one grow and one shrink; later resizes
+ * may still be under way during the next calls.
  */
 static void perturb_resize(struct cmap *map, u32 call)
 {
@@ -521,13 +522,12 @@ static void perturb_resize(struct cmap *map, u32 call)
 	if (phase != 5 && phase != 25)
 		return;
 	cmap_get_stats(map, &st);
-	if (phase == 5) {
+	if (phase == 5)
 		put_range(map, "x", 0, 4000);
-		wait_resizes(map, st.grows + 1, 0);
-	} else {
+	else
 		del_range(map, "x", 0, 4000);
-		wait_resizes(map, 0, st.shrinks + 1);
-	}
+	if (call < 40)
+		wait_resizes(map, st.grows + (phase == 5), st.shrinks + (phase == 25));
 }
 
 static void test_scan_resize(void)
