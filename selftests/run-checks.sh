@@ -57,7 +57,7 @@ if want build; then
 	tap_diag "building kernels (cached in ${CMAP_CACHE:-/var/cache/cmap}) and modules"
 	# Cold, the two debug kernels build side by side: each one's link is
 	# serial and would leave a CPU idle. Then the module builds, side by
-	# side too: each is mostly kbuild's serial overhead.
+	# side too (measured: compile-bound, so this gains little warm).
 	for k in kcsan kasan stock; do
 		tap_spawn "kernel-$k" selftests/vm/build-kernel.sh $k
 	done
@@ -123,9 +123,8 @@ if want lkmm; then
 fi
 
 # A guest run with 4 vCPUs and 2 GiB (SMP=, MEM=, APPEND= kernel
-# arguments to change). The command
-# writes TAP files (TAPS: their names in $TAP_LOGDIR, without .tap), which
-# are folded in. Unless EXPECT_REPORTS=1 (positive controls), the console
+# arguments to change). The command writes TAP files (TAPS: their names in
+# $TAP_LOGDIR, without .tap), which are folded in. Unless EXPECT_REPORTS=1 (positive controls), the console
 # is then checked for kernel reports.
 guest_run() {
 	local k=$1 name=$2 timeout=$3 t

@@ -48,8 +48,8 @@ tap_run() {
 
 # tap_spawn LOGNAME COMMAND...: start COMMAND in the background, its output
 # to $TAP_LOGDIR/LOGNAME.log; tap_reap DESCRIPTION LOGNAME waits for it and
-# reports it as tap_run would. For independent steps that each leave the
-# CPUs half idle (kbuild's serial overhead), so the results keep their order.
+# reports it as tap_run would: independent steps run side by side, and
+# their results keep their order.
 declare -A TAP_PIDS=()
 tap_spawn() {
 	local log=$TAP_LOGDIR/$1.log
