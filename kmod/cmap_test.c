@@ -490,29 +490,13 @@ static void test_scan(void)
 }
 
 /*
- * Wait until the map's counts of completed grows and shrinks reach @grows
- * and @shrinks. Only the worker completes a resize: on a loaded machine
- * it may run late, and a scan test that saw no resize proved nothing.
- */
-static bool wait_resizes(struct cmap *map, u64 grows, u64 shrinks)
-{
-	struct cmap_core_stats st;
-	int ms;
-
-	for (ms = 0; ms < WAIT_MS; ms += 20) {
-		cmap_get_stats(map, &st);
-		if (st.grows >= grows && st.shrinks >= shrinks)
-			return true;
-		msleep(20);
-	}
-	return false;
-}
-
-/*
  * Between scan calls: alternately grow the map hard and shrink it back.
- * The first time in a scan, wait until a resize of that kind has completed,
- * so every scan crosses at least one grow and one shrink; later resizes
- * may still be under way during the next calls.
+ * The first time in a scan, wait until the table has come to rest at the
+ * size its new count calls for (several grows, then several shrinks), so
+ * every scan crosses at least one grow and one shrink: waiting for just
+ * one resize could let the deletes land while the table was still small,
+ * and then no shrink was due. Later resizes may still be under way during
+ * the next calls.
  */
 static void perturb_resize(struct cmap *map, u32 call)
 {
@@ -521,13 +505,15 @@ static void perturb_resize(struct cmap *map, u32 call)
 
 	if (phase != 5 && phase != 25)
 		return;
-	cmap_get_stats(map, &st);
 	if (phase == 5)
 		put_range(map, "x", 0, 4000);
 	else
 		del_range(map, "x", 0, 4000);
-	if (call < 40)
-		wait_resizes(map, st.grows + (phase == 5), st.shrinks + (phase == 25));
+	if (call >= 40)
+		return;
+	cmap_get_stats(map, &st);
+	wait_buckets(map, rest_size(st.future_buckets ?: st.buckets,
+				    st.entries, CMAP_MIN_BUCKETS));
 }
 
 static void test_scan_resize(void)
