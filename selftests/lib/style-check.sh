@@ -15,16 +15,34 @@ tmp=$(mktemp)
 # shellcheck source=tap.sh
 . "$(dirname "$0")/tap.sh"
 
-for f in "$@"; do
-	ignore=
+# checkpatch FILE: its complaints, if any (nothing when clean).
+checkpatch() {
+	local ignore=
 	# uapi headers cannot use BIT(); (1U << n) is their idiom
-	case "$f" in */uapi/*|uapi/*) ignore="--ignore BIT_MACRO" ;; esac
+	case "$1" in */uapi/*|uapi/*) ignore="--ignore BIT_MACRO" ;; esac
 	# shellcheck disable=SC2086
-	out=$("$ksrc/scripts/checkpatch.pl" --no-tree --strict -q --terse \
-		$ignore -f "$f" 2>&1 | grep -v '^total: ' | grep -v '^$')
+	"$ksrc/scripts/checkpatch.pl" --no-tree --strict -q --terse $ignore \
+		-f "$1" 2>&1 | grep -v '^total: ' | grep -v '^$'
+}
+
+# One checkpatch per CPU at a time (each takes about a second), the
+# results in the order of the arguments.
+outs=$(mktemp -d) cpus=$(nproc)
+i=0
+for f in "$@"; do
+	while [ "$(jobs -pr | wc -l)" -ge "$cpus" ]; do wait -n; done
+	checkpatch "$f" >"$outs/$i" &
+	i=$((i + 1))
+done
+wait
+i=0
+for f in "$@"; do
+	out=$(cat "$outs/$i")
 	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
 	tap_result "$([ -z "$out" ] && echo 0 || echo 1)" "checkpatch --strict: $f"
+	i=$((i + 1))
 done
+rm -rf "$outs"
 
 out=$("$ksrc/scripts/kernel-doc" -none -Wall "$@" 2>&1)
 [ -z "$out" ] || echo "$out" | sed 's/^/# /'
@@ -45,9 +63,10 @@ for f in "$@"; do
 		pending && /;[[:space:]]*$/ { pending = 0 }
 		pending { sig = sig " " $0 }
 	' "$f" >"$tmp"
+	"$ksrc/scripts/kernel-doc" -rst "$f" >"$tmp.rst" 2>/dev/null
 	while read -r sig; do
 		name=$(echo "$sig" | sed -E 's/\(.*//; s/.*[ *]//')
-		doc=$("$ksrc/scripts/kernel-doc" -rst -function "$name" "$f" 2>/dev/null)
+		doc=$(awk -v fn="$name" '/^\.\. c:/ { on = index($0, " " fn " (") > 0 } on' "$tmp.rst")
 		bad=
 		echo "$doc" | grep -q '\*\*Context\*\*' || bad="no Context:"
 		case "$sig" in
@@ -60,5 +79,5 @@ for f in "$@"; do
 		tap_result "$([ -z "$bad" ] && echo 0 || echo 1)" "$f: kernel-doc of $name() has $what"
 	done <"$tmp"
 done
-rm -f "$tmp"
+rm -f "$tmp" "$tmp.rst"
 tap_done
