@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.env"
 
 pkgs=(
-	build-essential flex bison bc libelf-dev libssl-dev dwarves cpio kmod
+	build-essential flex bison bc libelf-dev libssl-dev dwarves cpio kmod ccache
 	xz-utils rsync perl python3 jq
 	qemu-system-x86 busybox-static
 	"linux-source-6.12=$CMAP_KSRC_PKG_VERSION"
