@@ -107,6 +107,8 @@ int findings_lockdep_off(const struct findings *f, double *ts, const char **reas
 
 /* Number of distinct (deduplicated) findings finalized so far. */
 int findings_count(const struct findings *f);
+/* How many of the known kernel races (not cmap's, not counted) were seen. */
+int findings_known_count(const struct findings *f);
 /* i-th finding in order of first appearance. */
 const struct finding *findings_get(const struct findings *f, int i);
 /* Number of input lines consumed. */
