@@ -195,6 +195,14 @@ for k in kcsan kasan; do
 	guest_suite $k
 done
 
+# cmapctl end to end, in the stock kernel: a test of the command line,
+# whose ~60 processes would cost half a second each in a debug guest.
+if want kcsan; then
+	t0=$SECONDS
+	SMP=2 MEM=1G guest_run stock cli 300 "selftests/guest/cli.sh > '$TAP_LOGDIR/cli.tap' 2>&1"
+	group_time "cli (stock)" "$t0" "" kcsan-cli
+fi
+
 if want reliability; then
 	t0=$SECONDS
 	SMP=2 MEM=512M guest_run kasan kasan-leaks $((600 + soak_extra)) \
@@ -276,6 +284,7 @@ fi
 # never a quiet skip.
 for g in $groups; do
 	case $g in
+	kcsan) parts="kcsan kcsan-cli" ;;
 	hammer) parts="hammer-kcsan hammer-kasan" ;;
 	reliability) parts="reliability-kcsan reliability-kasan reliability-leaks" ;;
 	*) parts=$g ;;
