@@ -126,8 +126,9 @@ fi
 
 # A guest run with 4 vCPUs and 2 GiB (SMP=, MEM=, APPEND= kernel
 # arguments to change). The command writes TAP files (TAPS: their names in
-# $TAP_LOGDIR, without .tap), which are folded in. Unless EXPECT_REPORTS=1 (positive controls), the console
-# is then checked for kernel reports.
+# $TAP_LOGDIR, without .tap), which are folded in. Then the console is
+# checked for kernel reports: all of it, or with CLEAN_UNTIL=REGEX the
+# lines up to the first that matches.
 guest_run() {
 	local k=$1 name=$2 timeout=$3 t
 	shift 3
@@ -142,10 +143,39 @@ guest_run() {
 	if [ $rc != 0 ]; then
 		tap_fail "$name: guest run exits 0 (got $rc)" "$console"
 	fi
-	[ "${EXPECT_REPORTS:-0}" = 1 ] ||
-		tap_run "$name: console holds no kernel report" "$name-findings" \
-			selftests/lib/console-check.sh "$console"
+	# Planted bugs run last, after suite.sh's marker: only the console
+	# before it must be clean.
+	if [ -n "${CLEAN_UNTIL:-}" ]; then
+		sed "/$CLEAN_UNTIL/q" "$console" >"$console.clean"
+		console=$console.clean
+	fi
+	tap_run "$name: console holds no kernel report" "$name-findings" \
+		selftests/lib/console-check.sh "$console"
 }
+
+# The harness self-check: a planted data race must be named by KCSAN and a
+# planted lock inversion by lockdep, on CONSOLE (selftests/canary/).
+canary_checks() {
+	tap_run "harness self-check: a planted data race is found and named by KCSAN" \
+		canary-findings selftests/lib/console-check.sh "$1" \
+		--expect 'KCSAN: data-race in canary_read / canary_write'
+	tap_run "harness self-check: a planted lock inversion is found and named by lockdep" \
+		canary-lockdep-findings selftests/lib/console-check.sh "$1" \
+		--expect 'possible deadlock in canary_lock_ba'
+}
+
+# Each positive control: one resize race put back, which the checker must
+# report (CMAP_FAULT_* in kmod/cmap_core.c). They run last in their
+# kernel's suite boot, after suite.sh writes a marker to the kernel log:
+# the console before the marker must hold no report, the rest is full of
+# reports by design. cmap-hammer reads only what the kernel logs after it
+# starts (it seeks /dev/kmsg to its end), so each control is judged by its
+# own findings alone; a control that wrecks the kernel fails the ones
+# after it, never passes them. In the kcsan boot the canary goes first;
+# its lock inversion switches lockdep off, which the KCSAN controls do
+# not need (cmap-hammer --expect kcsan requires KCSAN only). Every part
+# before the marker has unloaded cmap: a report its code causes has been
+# printed by then.
 
 # The kcsan, hammer and reliability groups share one boot per kernel
 # (selftests/guest/suite.sh): a boot costs more than most parts' own work.
@@ -168,19 +198,38 @@ guest_suite() {
 		[ "$k" != kasan ] || p+=" --skip cycles"
 		parts+=("$p") limit=$((limit + 900 + soak_extra))
 	fi
+	# The planted bugs come last (see above "Each positive control").
+	p=
+	[ "$k" != kcsan ] || ! want canary || p+=" canary" limit=$((limit + 180))
+	if want controls; then
+		for c in $controls; do
+			[ "${c%:*}" = "$k" ] || continue
+			p+=" ${c#*:}" taps+=" control-${c#*:}" limit=$((limit + 300))
+		done
+	fi
+	[ -z "$p" ] || parts+=("controls$p")
 	[ ${#parts[@]} -gt 0 ] || return 0
 	[ "$k" != kasan ] || append=kmemleak=off
 	cmd="selftests/guest/suite.sh $k '$TAP_LOGDIR'"
 	for p in "${parts[@]}"; do
-		cmd+=" '$p'" taps+=" $k-${p%% *}"
+		cmd+=" '$p'"
+		[ "${p%% *}" = controls ] || taps+=" $k-${p%% *}"
 	done
-	TAPS=$taps MEM=1G APPEND=$append guest_run "$k" "$k-suite" "$limit" "$cmd"
-	survived "$k" "$TAP_LOGDIR/$k-reliability.tap" "$TAP_LOGDIR/$k-suite.console"
+	TAPS=$taps MEM=1G APPEND=$append \
+		CLEAN_UNTIL='cmap-suite: the parts that must leave no report end here' \
+		guest_run "$k" "$k-suite" "$limit" "$cmd"
+	if [ "$k" = kcsan ] && want canary; then
+		canary_checks "$TAP_LOGDIR/$k-suite.console"
+	fi
+	! want reliability ||
+		survived "$k" "$TAP_LOGDIR/$k-reliability.tap" "$TAP_LOGDIR/$k-suite.console.clean"
 	note=$(awk 'NR == 1 { boot = $2; next } { used += $2; s = s ", " $1 " " $2 }
 		END { printf "boot %d, other %d%s", boot, total - used - boot, s }' \
 		total=$((SECONDS - t0)) "$TAP_LOGDIR/$k.times" 2>/dev/null)
 	group_time "$k suite" "$t0" "$note" $(want "$k" && echo "$k") \
-		$(want hammer && echo "hammer-$k") $(want reliability && echo "reliability-$k")
+		$(want hammer && echo "hammer-$k") $(want reliability && echo "reliability-$k") \
+		$(want controls && echo "controls-$k") \
+		$([ "$k" = kcsan ] && want canary && echo canary)
 }
 
 # survived NAME TAP CONSOLE: what a reliability run survived, and how many
@@ -212,54 +261,6 @@ if want reliability; then
 	group_time "kasan leaks" "$t0" "" reliability-leaks
 fi
 
-# The harness self-check: a planted data race must be named by KCSAN and a
-# planted lock inversion by lockdep, on CONSOLE (selftests/canary/).
-canary_checks() {
-	tap_run "harness self-check: a planted data race is found and named by KCSAN" \
-		canary-findings selftests/lib/console-check.sh "$1" \
-		--expect 'KCSAN: data-race in canary_read / canary_write'
-	tap_run "harness self-check: a planted lock inversion is found and named by lockdep" \
-		canary-lockdep-findings selftests/lib/console-check.sh "$1" \
-		--expect 'possible deadlock in canary_lock_ba'
-}
-
-# Each positive control: one resize race put back, which the checker must
-# report. The consoles are full of reports by design. The controls of one
-# kernel share a boot: cmap-hammer reads only what the kernel logs after it
-# starts (it seeks /dev/kmsg to its end), so each control is judged by its
-# own findings alone; a control that wrecks the kernel fails the ones after
-# it, never passes them. The canary goes first in the kcsan boot, on a
-# fresh kernel; its lock inversion switches lockdep off, which the KCSAN
-# controls after it do not need.
-canary_done=0
-if want controls; then
-	t_all=$SECONDS note=''
-	for k in kcsan kasan; do
-		t0=$SECONDS cmd='' taps='' names=''
-		if [ $k = kcsan ] && want canary; then
-			cmd="selftests/guest/canary.sh > '$TAP_LOGDIR/canary.log' 2>&1"
-			names=canary
-		fi
-		for c in $controls; do
-			[ "${c%:*}" = $k ] || continue
-			cmd+="${cmd:+; }selftests/guest/hammer.sh --control ${c#*:}"
-			cmd+=" > '$TAP_LOGDIR/control-${c#*:}.tap' 2>&1"
-			taps+=" control-${c#*:}" names+="${names:++}${c#*:}"
-		done
-		[ -n "$cmd" ] || continue
-		append=
-		[ $k != kasan ] || append=kmemleak=off
-		TAPS=$taps EXPECT_REPORTS=1 APPEND=$append \
-			guest_run $k "controls-$k" $((300 + 300 * $(wc -w <<<"$taps"))) "$cmd"
-		note+="${note:+, }$names $((SECONDS - t0))"
-		if [ $k = kcsan ] && want canary; then
-			canary_checks "$TAP_LOGDIR/controls-kcsan.console"
-			canary_done=1
-		fi
-	done
-	group_time controls "$t_all" "$note" controls $([ $canary_done = 0 ] || echo canary)
-fi
-
 # The benchmark pipeline, tiny: it runs and its output is well formed.
 if want bench; then
 	t0=$SECONDS
@@ -270,16 +271,6 @@ if want bench; then
 	group_time bench "$t0"
 fi
 
-# Without the controls, the canary boots on its own.
-if want canary && [ $canary_done = 0 ]; then
-	t0=$SECONDS
-	console=$TAP_LOGDIR/canary.console
-	$vm --kernel kcsan --smp 2 --quiet --timeout 180 --log "$console" -- \
-		selftests/guest/canary.sh >"$TAP_LOGDIR/canary.log" 2>&1
-	canary_checks "$console"
-	group_time canary "$t0"
-fi
-
 # A group that did not run to its end (a script error, say) is a failure,
 # never a quiet skip.
 for g in $groups; do
@@ -287,6 +278,7 @@ for g in $groups; do
 	kcsan) parts="kcsan kcsan-cli" ;;
 	hammer) parts="hammer-kcsan hammer-kasan" ;;
 	reliability) parts="reliability-kcsan reliability-kasan reliability-leaks" ;;
+	controls) parts="controls-kcsan controls-kasan" ;;
 	*) parts=$g ;;
 	esac
 	for p in $parts; do

@@ -10,7 +10,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 ko=$repo/build/kcsan/canary/cmap_race_canary.ko
 insmod "$ko" || exit 1
 i=0
-while [ $i -lt 60 ] && ! dmesg | grep -q 'BUG: KCSAN:'; do
+while [ $i -lt 60 ] && ! dmesg | grep -q 'BUG: KCSAN: data-race in canary_'; do
 	sleep 1
 	i=$((i + 1))
 done
