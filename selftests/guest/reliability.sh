@@ -32,8 +32,11 @@
 #            50000 with --full) are inserted, grown, scanned in parts,
 #            deleted and shrunk (cmap-model chain); the longest bucket-lock
 #            hold (STATS max_bucket_lock_ns) must grow about linearly with
-#            the chain: at most 3x the ratio of the sizes (a quadratic
-#            migration gives the square of it)
+#            the chain. The longest chain a grow moves is 3/4 of the next
+#            power of two, so 10x the keys move 8x the entries: linear
+#            migration takes ~8x as long, a quadratic one ~64x. The check
+#            allows 5x the ratio of the sizes (50x): under TCG a vCPU that
+#            holds the lock can lose its host CPU (measured: 36x once)
 #
 # Needs the binaries of userspace/fuzz built on the host (make -C
 # userspace/fuzz) and the modules in build/FLAVOR/kmod. The host checks the
@@ -428,11 +431,11 @@ if runs chains; then
 		ns=$(sed -n 's/^# hold_ns \([0-9]*\)$/\1/p' "$L/chain-$n.log")
 		holds+=", $n: ${ns:-?} ns ($(($(date +%s) - t0)) s)"
 		if [ -n "$prev_ns" ] && [ -n "$ns" ]; then
-			# linear: ratio n/prev_n; allow 3x that for noise
-			if [ "$ns" -le $((3 * n / prev_n * prev_ns)) ]; then
+			# linear: ratio n/prev_n; allow 5x that for noise
+			if [ "$ns" -le $((5 * n / prev_n * prev_ns)) ]; then
 				tap_ok "chains: the longest bucket-lock hold grows about linearly ($prev_n: $prev_ns ns, $n: $ns ns)"
 			else
-				tap_fail "chains: the longest bucket-lock hold grows about linearly ($prev_n: $prev_ns ns, $n: $ns ns, more than 3 x $((n / prev_n)))"
+				tap_fail "chains: the longest bucket-lock hold grows about linearly ($prev_n: $prev_ns ns, $n: $ns ns, more than 5 x $((n / prev_n)))"
 			fi
 		fi
 		prev_n=$n prev_ns=$ns
