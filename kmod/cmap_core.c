@@ -1662,6 +1662,7 @@ static size_t cmap_rec_room(const struct cmap_scan_buf *sb, u32 n)
  * @count: sb->count when the range started
  * @need:  bytes the range needs (an upper bound once it overflowed)
  * @nidx:  records in the duplicate index
+ * @nlin:  records of earlier tables, compared one by one (no index)
  * @full:  a record (or the index) did not fit
  */
 struct cmap_range {
@@ -1670,10 +1671,31 @@ struct cmap_range {
 	u32 count;
 	size_t need;
 	u32 nidx;
+	u32 nlin;
 	bool full;
 };
 
-/* Is @e's key among the indexed records? O(log n) key comparisons. */
+/* So few records of earlier tables are compared without an index. */
+#define CMAP_SCAN_LINEAR	8
+
+/* Is @e's key among the first @r->nlin records of the range? */
+static bool cmap_scan_seen_lin(const struct cmap_scan_buf *sb,
+			       const struct cmap_range *r,
+			       const struct cmap_entry *e)
+{
+	size_t off = r->from;
+	u32 i;
+
+	for (i = 0; i < r->nlin; i++, off = cmap_rec_next(sb, off))
+		if (!cmap_rec_cmp(cmap_rec_at(sb, off), e->data, e->key_len))
+			return true;
+	return false;
+}
+
+/*
+ * Is @e's key among the records of earlier tables? O(log n) key
+ * comparisons in the index, or at most CMAP_SCAN_LINEAR without one.
+ */
 static bool cmap_scan_seen(const struct cmap_scan_buf *sb,
 			   const struct cmap_range *r,
 			   const struct cmap_entry *e)
@@ -1682,6 +1704,8 @@ static bool cmap_scan_seen(const struct cmap_scan_buf *sb,
 	u32 lo = 0, hi = r->nidx, mid;
 	int c;
 
+	if (r->nlin)
+		return cmap_scan_seen_lin(sb, r, e);
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		c = cmap_rec_cmp(cmap_rec_at(sb, idx[mid]), e->data,
@@ -1698,8 +1722,10 @@ static bool cmap_scan_seen(const struct cmap_scan_buf *sb,
 
 /*
  * Before reading the next table of a range: index the records so far.
- * Without room for the index the range is too big for this buffer: it is
- * cut in half (see cmap_scan_fit()).
+ * Up to CMAP_SCAN_LINEAR of them need no index (and no room for one: a
+ * buffer of the size -ENOSPC asked for stays enough during a migration).
+ * Without room for the index, more records are too many for this buffer:
+ * the range is cut in half (see cmap_scan_fit()).
  */
 static void cmap_scan_index(struct cmap_scan_buf *sb, struct cmap_range *r)
 {
@@ -1709,6 +1735,12 @@ static void cmap_scan_index(struct cmap_scan_buf *sb, struct cmap_range *r)
 
 	if (r->full || !n)
 		return;
+	if (n <= CMAP_SCAN_LINEAR) {
+		r->nlin = n;
+		r->nidx = 0;
+		return;
+	}
+	r->nlin = 0;
 	r->need += (size_t)n * 4;
 	if (cmap_rec_room(sb, n) < sb->used) {
 		r->full = true;
@@ -1728,7 +1760,7 @@ static void cmap_scan_put(struct cmap_scan_buf *sb, struct cmap_range *r,
 	struct cmap_scan_rec *rec;
 	size_t len = cmap_rec_bytes(e), n = e->key_len + e->val_len;
 
-	if (!r->full && r->nidx && cmap_scan_seen(sb, r, e))
+	if (!r->full && (r->nidx || r->nlin) && cmap_scan_seen(sb, r, e))
 		return;
 	r->need += len;
 	if (r->full || sb->used + len > cmap_rec_room(sb, r->nidx)) {
@@ -1789,6 +1821,7 @@ restart:
 	sb->count = r->count;
 	r->need = 0;
 	r->nidx = 0;
+	r->nlin = 0;
 	r->cut = r->hi;
 	r->low = r->hi;
 	r->full = false;
