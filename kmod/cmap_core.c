@@ -26,11 +26,14 @@
  * current and frees the old one after a grace period. At most two tables
  * take part in a resize; a new resize starts only after the last finished.
  *
- * Migrating a bucket: under the old bucket's lock, repeatedly take the
- * TAIL entry of the old chain; under the destination bucket's lock
- * (spin_lock_nested, lock order always old table -> new table) link it at
- * the head of its new chain, then unlink it from the old chain. When the
- * old chain is empty, store the MOVED marker in the old bucket's head.
+ * Migrating a bucket: under the old bucket's lock, walk the old chain once
+ * noting each entry's predecessor (in the entry's rcu_head, unused while
+ * the entry is linked), then take the entries from the TAIL back: under
+ * the destination bucket's lock (spin_lock_nested, lock order always old
+ * table -> new table) link each at the head of its new chain, then unlink
+ * it from the old chain. When the old chain is empty, store the MOVED
+ * marker in the old bucket's head. Two walks: the lock is held for time
+ * linear in the chain, whatever its length.
  *
  * Guarantees. Each ordering guarantee names the litmus tests in
  * selftests/lkmm/ that check it under the Linux-kernel memory model
@@ -102,8 +105,10 @@
  *    Inserts, updates and deletes hold at most two bucket locks at a time
  *    (while migrating: an old bucket, then one new bucket, nested; for the
  *    operation itself: one bucket) and migrate at most two buckets each:
- *    never a stop-the-world rehash. They never fail or retry because a
- *    resize is in progress. A table
+ *    never a stop-the-world rehash. Every bucket lock is held for time
+ *    linear in its chain (a walk to find the key; a migration's two walks,
+ *    whose longest hold STATS reports). They never fail or retry because
+ *    a resize is in progress. A table
  *    allocation failure postpones the resize (retried by delayed work); the
  *    map keeps working at its current size.
  *
@@ -113,18 +118,34 @@
  *    and the next grow may start. Shrinks (below 1/5, to n/2, giving < 2/5)
  *    and grows (to 3/8) leave a hysteresis band between the thresholds.
  *
- * 8. Scans use a reverse-bit-order cursor over the 32-bit hash: bucket i
+ * 8. Scans use a reverse-bit-order position over the 32-bit hash: bucket i
  *    of a 2^k table holds the hashes whose bit-reversal lies in one
- *    contiguous range, so a cursor (the reversed-hash value where the next
- *    range begins) stays meaningful across any number of resizes. Each call
- *    returns whole ranges of the coarser table involved; in a migration it
- *    reads the range in every table (old first, smp_rmb(), then the
- *    future: guarantee 3) and drops duplicates by key. Entries present for
- *    the whole scan are returned exactly once. Litmus: scan-migrate.
+ *    contiguous range, so a position (the reversed-hash value where the
+ *    next range begins) stays meaningful across any number of resizes.
+ *    Each call returns whole ranges of the coarser table involved; in a
+ *    migration it reads the range in every table (old first, smp_rmb(),
+ *    then the future: guarantee 3) and drops duplicates by key, looked up
+ *    in a sorted index of the earlier tables' records kept at the end of
+ *    the caller's buffer (O(n log n) per range). When the first range with
+ *    entries does not fit the buffer, it is narrowed to a run of
+ *    reversed-hash values from the position on that does, so a bucket of
+ *    any length can be scanned; entries of one hash value are never
+ *    split. Entries present for the whole scan are returned exactly once.
+ *    Litmus: scan-migrate.
  *
  * 9. Counting. Entries and bytes are percpu_counters: no global atomic on
  *    the update path. Limits reserve first, then compare exactly near the
  *    limit (__percpu_counter_compare) and roll back: never an overshoot.
+ *
+ * 10. Hash flooding. Keys are hashed with SipHash-2-4 (a keyed PRF) under
+ *    a 128-bit key drawn with get_random_bytes() when the map is created,
+ *    so without the key no one can compute keys that share a bucket; no
+ *    interface shows a hash: the scan cursor user space holds is the
+ *    position sealed by a keyed 32-bit permutation (Feistel) and a MAC,
+ *    under a second random key, and a cursor that does not carry its MAC
+ *    is -EINVAL. Chains have no length limit; long ones, whatever their
+ *    cause, cost time linear in their length under a bucket lock
+ *    (guarantee 6) and scans return them in parts (guarantee 8).
  *
  * Context: every function may be called from process context.
  * cmap_lookup(), cmap_count() and cmap_scan() do not sleep and may also be
@@ -136,7 +157,6 @@
 #include <linux/bitrev.h>
 #include <linux/err.h>
 #include <linux/error-injection.h>
-#include <linux/jhash.h>
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/log2.h>
@@ -147,9 +167,12 @@
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/unaligned.h>
 #include <linux/workqueue.h>
 
 #include "cmap_core.h"
@@ -177,15 +200,21 @@
 /**
  * struct cmap_entry - one key and its value, immutable once published
  * @next:    next entry of the chain, or the chain's nulls marker
- * @rcu:     deferred free
- * @hash:    jhash of the key
+ * @rcu:     deferred free, once the entry is unlinked
+ * @mig_prev: while linked, under its bucket's lock: the migration's back
+ *           link (the entry before it in the chain, NULL for the first);
+ *           a linked entry's @rcu is unused, so migration borrows it
+ * @hash:    siphash of the key (low 32 bits)
  * @key_len: key length
  * @val_len: value length
  * @data:    the key, then the value
  */
 struct cmap_entry {
 	struct cmap_entry __rcu *next;
-	struct rcu_head rcu;
+	union {
+		struct rcu_head rcu;
+		struct cmap_entry *mig_prev;
+	};
 	u32 hash;
 	u16 key_len;
 	u16 val_len;
@@ -229,7 +258,9 @@ struct cmap_table {
 /**
  * struct cmap - a map
  * @tbl:         current table; changed only by the worker under @mutex
- * @seed:        jhash seed
+ * @hash_key:    siphash key of the keys, random per map
+ * @scan_key:    key of the scan cursors' cipher and MAC, random per map
+ * @hash_mask:   ANDed into every hash: U32_MAX but in tests
  * @min_size:    smallest table size
  * @max_entries: entry limit or 0
  * @max_bytes:   memory limit or 0
@@ -246,10 +277,13 @@ struct cmap_table {
  * @shrinks:     completed shrinks (under @mutex)
  * @alloc_failures: postponed resizes (under @mutex)
  * @moved_k:     buckets migrated by the worker (under @mutex)
+ * @max_hold_ns: longest a bucket lock was held to migrate one bucket
  */
 struct cmap {
 	struct cmap_table __rcu *tbl;
-	u32 seed;
+	siphash_key_t hash_key;
+	siphash_key_t scan_key;
+	u32 hash_mask;
 	u32 min_size;
 	u32 max_entries;
 	u64 max_bytes;
@@ -265,6 +299,7 @@ struct cmap {
 	u64 shrinks;
 	u64 alloc_failures;
 	u64 moved_k;
+	atomic64_t max_hold_ns;
 };
 
 /* Allocation sites, not static so fail_function can target them. */
@@ -400,7 +435,7 @@ static inline size_t cmap_table_bytes(u32 size)
 /*
  * Fast paths for the commonest key and value size, 8 bytes (a u64 or a
  * pointer): with the size a compile-time constant, memcpy() and memcmp()
- * become one load or store and jhash() loses its loop and switch, instead
+ * become one load or store and siphash() loses its loop and tail, instead
  * of a call each. Same results as the general calls they stand for.
  */
 #define CMAP_WORD	sizeof(u64)
@@ -433,20 +468,24 @@ static __always_inline bool cmap_match(const struct cmap_entry *e, u32 hash,
 }
 
 /*
- * jhash() of an 8-byte key is the final mix of its two 32-bit words, which
- * is jhash_2words() (same initial value, JHASH_INITVAL + 8 + seed); on a
- * little-endian CPU the two give the same value. jhash_2words() is small
- * enough to inline, jhash() is not.
+ * The hash is SipHash-2-4 under the map's random key, truncated to 32
+ * bits: a keyed PRF, so without the key no one can compute which keys
+ * share a bucket (guarantee 10). Not hsiphash: scans show which keys
+ * come back together, and hsiphash is not meant to survive that.
+ * siphash() of an 8-byte key is siphash_1u64() of the key read as a
+ * little-endian word, the call siphash() itself makes for a constant
+ * length of 8 (include/linux/siphash.h): the same value, without the loop.
  */
 static __always_inline u32 cmap_hash(const struct cmap *map,
 				     const void *key, u32 key_len)
 {
-	u32 w[2];
+	u64 h;
 
-	if (key_len != CMAP_WORD)
-		return jhash(key, key_len, map->seed);
-	memcpy(w, key, sizeof(w));
-	return jhash_2words(w[0], w[1], map->seed);
+	if (key_len == CMAP_WORD)
+		h = siphash_1u64(get_unaligned_le64(key), &map->hash_key);
+	else
+		h = siphash(key, key_len, &map->hash_key);
+	return (u32)h & map->hash_mask;
 }
 
 /* ---- allocation: each site its own function for fail_function ---- */
@@ -626,25 +665,20 @@ static bool cmap_wants_shrink(struct cmap *map, struct cmap_table *tbl)
 /* ---- migration ---- */
 
 /*
- * Find the tail of @b's chain. Returns the link pointing at it (stored
- * in *@pprev) and the tail, or NULL if the chain is empty.
+ * One walk down @b's chain pointing each entry's mig_prev at the entry
+ * before it (NULL for the first), so that migration can take the chain
+ * from its tail in O(1) per entry. Returns the tail, NULL if empty.
  */
-static struct cmap_entry *__cmap_tail(struct cmap_bucket *b,
-				      struct cmap_entry __rcu ***pprev)
+static struct cmap_entry *__cmap_link_back(struct cmap_bucket *b)
 {
-	struct cmap_entry __rcu **link = &b->first;
-	struct cmap_entry *e, *next;
+	struct cmap_entry *e, *prev = NULL;
 
 	cmap_assert_held(b);
-	e = __cmap_deref(link, b);
-	if (cmap_is_nulls(e))
-		return NULL;
-	while (!cmap_is_nulls(next = __cmap_next(e, b))) {
-		link = &e->next;
-		e = next;
+	for (e = __cmap_first(b); !cmap_is_nulls(e); e = __cmap_next(e, b)) {
+		e->mig_prev = prev;
+		prev = e;
 	}
-	*pprev = link;
-	return e;
+	return prev;
 }
 
 /*
@@ -667,21 +701,32 @@ static void __cmap_move_tail(struct cmap_bucket *ob,
 	spin_unlock(&nb->lock);
 }
 
-/* Move every entry of @ob to @fut and mark it MOVED. Returns entries moved. */
+/*
+ * Move every entry of @ob to @fut, tail first, and mark it MOVED: two
+ * walks of the chain, O(chain). Returns entries moved.
+ */
 static unsigned int __cmap_migrate_bucket(struct cmap_bucket *ob,
 					  struct cmap_table *fut)
 {
-	struct cmap_entry __rcu **pprev;
-	struct cmap_entry *e;
+	struct cmap_entry *e, *prev;
 	unsigned int n = 0;
 
-	cmap_assert_held(ob);
-	while ((e = __cmap_tail(ob, &pprev))) {
-		__cmap_move_tail(ob, pprev, e, fut);
-		n++;
+	for (e = __cmap_link_back(ob); e; e = prev, n++) {
+		prev = e->mig_prev;
+		__cmap_move_tail(ob, prev ? &prev->next : &ob->first, e, fut);
 	}
 	__cmap_publish(&ob->first, cmap_moved(ob));
 	return n;
+}
+
+/* Remember the longest bucket-lock hold of a migration step. */
+static void cmap_note_hold(struct cmap *map, u64 ns)
+{
+	s64 old = atomic64_read(&map->max_hold_ns);
+
+	while ((s64)ns > old &&
+	       !atomic64_try_cmpxchg(&map->max_hold_ns, &old, ns))
+		;
 }
 
 /**
@@ -700,14 +745,18 @@ static bool cmap_migrate_bucket(struct cmap *map, struct cmap_table *tbl,
 				unsigned int *entries)
 {
 	struct cmap_bucket *ob = &tbl->buckets[i];
+	u64 t0;
 
 	spin_lock(&ob->lock);
 	if (cmap_is_moved(__cmap_first(ob))) {
 		spin_unlock(&ob->lock);
 		return false;
 	}
+	t0 = ktime_get_ns();
 	*entries = __cmap_migrate_bucket(ob, fut);
+	t0 = ktime_get_ns() - t0;
 	spin_unlock(&ob->lock);
+	cmap_note_hold(map, t0);
 	atomic_add(*entries, &tbl->moved_entries);
 	if (atomic_inc_return(&tbl->migrated) == tbl->size)
 		cmap_kick(map);		/* the worker finishes the resize */
@@ -1263,7 +1312,9 @@ static int cmap_apply_config(struct cmap *map, const struct cmap_config *cfg)
 	map->max_entries = cfg ? cfg->max_entries : 0;
 	map->max_bytes = cfg ? cfg->max_bytes : 0;
 	map->gfp = cfg && cfg->gfp ? cfg->gfp : GFP_KERNEL;
-	map->seed = get_random_u32();
+	map->hash_mask = cfg && cfg->hash_mask ? cfg->hash_mask : U32_MAX;
+	get_random_bytes(&map->hash_key, sizeof(map->hash_key));
+	get_random_bytes(&map->scan_key, sizeof(map->scan_key));
 	map->retry_ms = CMAP_RETRY_MS;
 	return 0;
 }
@@ -1480,6 +1531,7 @@ void cmap_get_stats(struct cmap *map, struct cmap_core_stats *st)
 	st->resize_alloc_failures = map->alloc_failures;
 	st->moved_by_writers = cmap_counter_sum(&map->moved_w);
 	st->moved_by_worker = map->moved_k;
+	st->max_bucket_lock_ns = atomic64_read(&map->max_hold_ns);
 	cmap_chain_stats(map, fut ?: tbl, st);
 	mutex_unlock(&map->mutex);
 }
@@ -1487,64 +1539,243 @@ EXPORT_SYMBOL_GPL(cmap_get_stats);
 
 /* ---- scan ---- */
 
+/*
+ * Scan cursors (guarantee 10). A scan's position is a reversed-hash value
+ * p in [0, 2^32): every entry whose bitrev32(hash) is below p has been
+ * returned. User space holds a sealed token of it, never p itself:
+ *
+ *   bits 63..32  p encrypted: a 4-round Feistel network over 16-bit
+ *                halves whose round function is siphash under
+ *                map->scan_key, a keyed permutation of the 32-bit values
+ *   bits 31..0   a MAC of bits 63..32: siphash under the same key in
+ *                another domain, with bit 0 forced to 1
+ *
+ * Bit 0 set means no token is 0 (a new scan) or CMAP_SCAN_END (done). A
+ * token whose MAC does not match is -EINVAL: a cursor is one this map
+ * handed out, or a guess right once in 2^31. Equal positions give equal
+ * tokens; nothing else about p, and so about any hash, shows.
+ */
+#define CMAP_CUR_ROUNDS		4
+#define CMAP_CUR_MAC		CMAP_CUR_ROUNDS	/* the MAC's domain */
+
+static u32 cmap_cur_f(const struct cmap *map, u32 round, u32 half)
+{
+	return (u32)siphash_2u32(round, half, &map->scan_key) & 0xffff;
+}
+
+static u32 cmap_cur_mac(const struct cmap *map, u32 c)
+{
+	return (u32)siphash_2u32(CMAP_CUR_MAC, c, &map->scan_key) | 1;
+}
+
+static u64 cmap_cursor_seal(const struct cmap *map, u32 pos)
+{
+	u32 l = pos >> 16, r = pos & 0xffff, t, i, c;
+
+	for (i = 0; i < CMAP_CUR_ROUNDS; i++) {
+		t = r;
+		r = l ^ cmap_cur_f(map, i, r);
+		l = t;
+	}
+	c = l << 16 | r;
+	return (u64)c << 32 | cmap_cur_mac(map, c);
+}
+
+static int cmap_cursor_open(const struct cmap *map, u64 token, u32 *pos)
+{
+	u32 c = token >> 32, l = c >> 16, r = c & 0xffff, t, i;
+
+	if (!token) {
+		*pos = 0;
+		return 0;
+	}
+	if ((u32)token != cmap_cur_mac(map, c))
+		return -EINVAL;
+	for (i = CMAP_CUR_ROUNDS; i--; ) {
+		t = l;
+		l = r ^ cmap_cur_f(map, i, l);
+		r = t;
+	}
+	*pos = l << 16 | r;
+	return 0;
+}
+
 static size_t cmap_rec_bytes(const struct cmap_entry *e)
 {
 	return ALIGN(sizeof(struct cmap_scan_rec) + e->key_len + e->val_len, 8);
 }
 
-/* Is @e's key among the records written since offset @from? */
-static bool cmap_scan_seen(const struct cmap_scan_buf *sb, size_t from,
-			   const struct cmap_entry *e)
+static const struct cmap_scan_rec *cmap_rec_at(const struct cmap_scan_buf *sb,
+					       u32 off)
 {
-	const struct cmap_scan_rec *r;
-	size_t off;
+	return sb->buf + off;
+}
 
-	for (off = from; off < sb->used;
-	     off += ALIGN(sizeof(*r) + r->key_len + r->value_len, 8)) {
-		r = sb->buf + off;
-		if (r->key_len == e->key_len &&
-		    !memcmp(r + 1, e->data, e->key_len))
-			return true;
-	}
-	return false;
+static size_t cmap_rec_next(const struct cmap_scan_buf *sb, u32 off)
+{
+	const struct cmap_scan_rec *r = cmap_rec_at(sb, off);
+
+	return off + ALIGN(sizeof(*r) + r->key_len + r->value_len, 8);
+}
+
+/* Records by key: shorter keys first, then by bytes. */
+static int cmap_rec_cmp(const struct cmap_scan_rec *r, const u8 *key, u32 len)
+{
+	if (r->key_len != len)
+		return r->key_len < len ? -1 : 1;
+	return memcmp(r + 1, key, len);
+}
+
+static int cmap_idx_cmp(const void *a, const void *b, const void *priv)
+{
+	const struct cmap_scan_rec *rb = cmap_rec_at(priv, *(const u32 *)b);
+
+	return cmap_rec_cmp(cmap_rec_at(priv, *(const u32 *)a),
+			    (const u8 *)(rb + 1), rb->key_len);
+}
+
+/*
+ * The duplicate index of a range read from more than one table: the
+ * offsets of the records of the earlier tables, sorted by key, a u32
+ * array at the end of the buffer (records grow from its start). Records
+ * of the range may use the bytes below it.
+ */
+static u32 *cmap_idx(const struct cmap_scan_buf *sb, u32 n)
+{
+	return (u32 *)(sb->buf + (sb->size & ~(size_t)3)) - n;
+}
+
+static size_t cmap_rec_room(const struct cmap_scan_buf *sb, u32 n)
+{
+	size_t end = sb->size & ~(size_t)3;
+
+	return end >= (size_t)n * 4 ? end - (size_t)n * 4 : 0;
 }
 
 /**
  * struct cmap_range - the state of one scan range
- * @lo:    reversed-hash value where the range starts (the cursor)
+ * @lo:    reversed-hash value where the range starts (the position)
  * @hi:    where it ends (exclusive)
+ * @cut:   lowest reversed hash left out for want of room (else @hi)
+ * @low:   lowest reversed hash returned (else @hi)
  * @from:  sb->used when the range started
  * @count: sb->count when the range started
  * @need:  bytes the range needs (an upper bound once it overflowed)
- * @full:  a record did not fit
+ * @nidx:  records in the duplicate index
+ * @nlin:  records of earlier tables, compared one by one (no index)
+ * @full:  a record (or the index) did not fit
  */
 struct cmap_range {
-	u64 lo, hi;
+	u64 lo, hi, cut, low;
 	size_t from;
 	u32 count;
 	size_t need;
+	u32 nidx;
+	u32 nlin;
 	bool full;
 };
 
+/* So few records of earlier tables are compared without an index. */
+#define CMAP_SCAN_LINEAR	8
+
+/* Is @e's key among the first @r->nlin records of the range? */
+static bool cmap_scan_seen_lin(const struct cmap_scan_buf *sb,
+			       const struct cmap_range *r,
+			       const struct cmap_entry *e)
+{
+	size_t off = r->from;
+	u32 i;
+
+	for (i = 0; i < r->nlin; i++, off = cmap_rec_next(sb, off))
+		if (!cmap_rec_cmp(cmap_rec_at(sb, off), e->data, e->key_len))
+			return true;
+	return false;
+}
+
+/*
+ * Is @e's key among the records of earlier tables? O(log n) key
+ * comparisons in the index, or at most CMAP_SCAN_LINEAR without one.
+ */
+static bool cmap_scan_seen(const struct cmap_scan_buf *sb,
+			   const struct cmap_range *r,
+			   const struct cmap_entry *e)
+{
+	const u32 *idx = cmap_idx(sb, r->nidx);
+	u32 lo = 0, hi = r->nidx, mid;
+	int c;
+
+	if (r->nlin)
+		return cmap_scan_seen_lin(sb, r, e);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = cmap_rec_cmp(cmap_rec_at(sb, idx[mid]), e->data,
+				 e->key_len);
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * Before reading the next table of a range: index the records so far.
+ * Up to CMAP_SCAN_LINEAR of them need no index (and no room for one: a
+ * buffer of the size -ENOSPC asked for stays enough during a migration).
+ * Without room for the index, more records are too many for this buffer:
+ * the range is cut in half (see cmap_scan_fit()).
+ */
+static void cmap_scan_index(struct cmap_scan_buf *sb, struct cmap_range *r)
+{
+	u32 n = sb->count - r->count, i;
+	size_t off = r->from;
+	u32 *idx;
+
+	if (r->full || !n)
+		return;
+	if (n <= CMAP_SCAN_LINEAR) {
+		r->nlin = n;
+		r->nidx = 0;
+		return;
+	}
+	r->nlin = 0;
+	r->need += (size_t)n * 4;
+	if (cmap_rec_room(sb, n) < sb->used) {
+		r->full = true;
+		r->cut = min(r->cut, r->lo + (r->hi - r->lo) / 2);
+		return;
+	}
+	idx = cmap_idx(sb, n);
+	for (i = 0; i < n; i++, off = cmap_rec_next(sb, off))
+		idx[i] = off;
+	sort_r(idx, n, sizeof(*idx), cmap_idx_cmp, NULL, sb);
+	r->nidx = n;
+}
+
 static void cmap_scan_put(struct cmap_scan_buf *sb, struct cmap_range *r,
-			  const struct cmap_entry *e)
+			  const struct cmap_entry *e, u64 rev)
 {
 	struct cmap_scan_rec *rec;
-	size_t len = cmap_rec_bytes(e);
+	size_t len = cmap_rec_bytes(e), n = e->key_len + e->val_len;
 
-	if (!r->full && cmap_scan_seen(sb, r->from, e))
+	if (!r->full && (r->nidx || r->nlin) && cmap_scan_seen(sb, r, e))
 		return;
 	r->need += len;
-	if (r->full || sb->used + len > sb->size) {
+	if (r->full || sb->used + len > cmap_rec_room(sb, r->nidx)) {
 		r->full = true;
+		r->cut = min(r->cut, rev);
 		return;
 	}
 	rec = sb->buf + sb->used;
 	rec->key_len = e->key_len;
 	rec->value_len = e->val_len;
-	memcpy(rec + 1, e->data, e->key_len + e->val_len);
+	memcpy(rec + 1, e->data, n);
+	memset((u8 *)(rec + 1) + n, 0, len - sizeof(*rec) - n);
 	sb->used += len;
 	sb->count++;
+	r->low = min(r->low, rev);
 }
 
 /* Emit @b's entries within the range; -EAGAIN if the walk strayed. */
@@ -1557,7 +1788,7 @@ static int cmap_scan_bucket(struct cmap_bucket *b, struct cmap_scan_buf *sb,
 	for (e = cmap_first_rcu(b); !cmap_is_nulls(e); e = cmap_next_rcu(e)) {
 		rev = bitrev32(e->hash);
 		if (rev >= r->lo && rev < r->hi)
-			cmap_scan_put(sb, r, e);
+			cmap_scan_put(sb, r, e, rev);
 	}
 	return e == cmap_nulls(b) || e == cmap_moved(b) ? 0 : -EAGAIN;
 }
@@ -1579,21 +1810,24 @@ static int cmap_scan_table(struct cmap_table *tbl, struct cmap_scan_buf *sb,
 	return 0;
 }
 
-/* One range: every table from the current one on (guarantee 8). */
+/* One pass over [r->lo, r->hi): every table from the current one on. */
 static int cmap_scan_range(struct cmap *map, struct cmap_scan_buf *sb,
 			   struct cmap_range *r)
 {
-	struct cmap_table *tbl = cmap_tbl(map), *fut = cmap_future(map, tbl);
-	u32 bits = fut ? min(tbl->bits, fut->bits) : tbl->bits;
-	u32 shift = 32 - bits;
+	struct cmap_table *tbl = cmap_tbl(map), *first;
 
-	r->hi = ((r->lo >> shift) + 1) << shift;
 restart:
 	sb->used = r->from;
 	sb->count = r->count;
 	r->need = 0;
+	r->nidx = 0;
+	r->nlin = 0;
+	r->cut = r->hi;
+	r->low = r->hi;
 	r->full = false;
-	for (; tbl; tbl = cmap_future(map, tbl)) {
+	for (first = tbl; tbl; tbl = cmap_future(map, tbl)) {
+		if (tbl != first)
+			cmap_scan_index(sb, r);
 		if (cmap_scan_table(tbl, sb, r))
 			goto restart_tbl;
 		smp_rmb();	/* guarantee 2: chain reads before ->future */
@@ -1604,39 +1838,84 @@ restart_tbl:
 	goto restart;
 }
 
+/* Where the range at @lo ends: its bucket in the coarser table. */
+static u64 cmap_range_end(struct cmap *map, u64 lo)
+{
+	struct cmap_table *tbl = cmap_tbl(map), *fut = cmap_future(map, tbl);
+	u32 shift = 32 - (fut ? min(tbl->bits, fut->bits) : tbl->bits);
+
+	return ((lo >> shift) + 1) << shift;
+}
+
+#define CMAP_SCAN_TRIES		8	/* passes to make the first range fit */
+
+/*
+ * The range at r->lo (guarantee 8). If it is the first of the call to hold
+ * entries and does not fit, it is narrowed until it does: to the hash
+ * values below the first entry left out, or if none was returned below
+ * it, to that entry's hash value alone. Entries of one hash value are
+ * never split: -ENOSPC if they do not fit (r->need says how much they
+ * need). Each narrowing strictly lowers r->hi.
+ */
+static int cmap_scan_fit(struct cmap *map, struct cmap_scan_buf *sb,
+			 struct cmap_range *r)
+{
+	u64 hi;
+	int err, tries;
+
+	r->hi = cmap_range_end(map, r->lo);
+	for (tries = 0; tries < CMAP_SCAN_TRIES; tries++) {
+		err = cmap_scan_range(map, sb, r);
+		if (err != -ENOSPC || r->count)
+			return err;
+		hi = r->low < r->cut ? r->cut : r->cut + 1;
+		if (hi >= r->hi)
+			return -ENOSPC;
+		r->hi = hi;
+	}
+	return -ENOSPC;
+}
+
 /**
- * cmap_scan() - copy the next whole buckets of entries into a buffer
+ * cmap_scan() - copy the next entries into a buffer
  * @map:    the map
- * @cursor: in/out: 0 to start; CMAP_SCAN_END once the scan is complete
+ * @cursor: in/out: 0 to start; CMAP_SCAN_END once the scan is complete;
+ *          otherwise a value an earlier call on @map returned (opaque)
  * @sb:     the buffer; @sb->used and @sb->count are set
  *
  * A scan that runs to CMAP_SCAN_END returns every entry present for the
  * whole scan exactly once, however the table is resized between calls;
  * entries inserted or deleted during the scan are returned at most once.
- * A call may return no records without being done.
+ * A call returns whole buckets, but when the first bucket with entries
+ * does not fit into @sb, the entries of a run of hash values from the
+ * cursor on. A call may return no records without being done.
  *
  * Context: any context; takes no lock, does not sleep.
- * Return: 0; -ENOSPC if the next bucket does not fit into the empty
- * buffer (@sb->used is then the size it needs, at least, and *@cursor
- * points at that bucket: retry with a larger buffer).
+ * Return: 0; -EINVAL if *@cursor is none of the above; -ENOSPC if the
+ * entries of the next hash value do not fit into the empty buffer
+ * (@sb->used is then the size they need, at least; *@cursor is unchanged:
+ * retry with a larger buffer).
  */
 int cmap_scan(struct cmap *map, u64 *cursor, struct cmap_scan_buf *sb)
 {
-	struct cmap_range r = { .lo = *cursor };
+	struct cmap_range r = {};
 	unsigned int n;
-	int err = 0;
+	u32 pos;
+	int err;
 
 	sb->used = 0;
 	sb->count = 0;
-	if (r.lo >= CMAP_SCAN_END) {
-		*cursor = CMAP_SCAN_END;
+	if (*cursor == CMAP_SCAN_END)
 		return 0;
-	}
+	err = cmap_cursor_open(map, *cursor, &pos);
+	if (err)
+		return err;
+	r.lo = pos;
 	rcu_read_lock();
 	for (n = 0; n < CMAP_SCAN_RANGES && r.lo < CMAP_SCAN_END; n++) {
 		r.from = sb->used;
 		r.count = sb->count;
-		err = cmap_scan_range(map, sb, &r);
+		err = cmap_scan_fit(map, sb, &r);
 		if (err)
 			break;
 		r.lo = r.hi;
@@ -1646,12 +1925,13 @@ int cmap_scan(struct cmap *map, u64 *cursor, struct cmap_scan_buf *sb)
 		/* The range that did not fit waits for the next call. */
 		sb->used = r.from;
 		sb->count = r.count;
-		err = 0;
 	} else if (err) {
 		sb->used = r.need;
 		sb->count = 0;
+		return err;
 	}
-	*cursor = r.lo;
-	return err;
+	*cursor = r.lo < CMAP_SCAN_END ? cmap_cursor_seal(map, r.lo) :
+					 CMAP_SCAN_END;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(cmap_scan);

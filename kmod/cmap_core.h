@@ -30,12 +30,16 @@ struct cmap;
  * @gfp:         allocation flags for entries and tables (the device passes
  *               GFP_KERNEL_ACCOUNT so memory is charged to the caller's
  *               memory cgroup). Must allow sleeping.
+ * @hash_mask:   for tests only: ANDed into every key's hash, so that many
+ *               keys share a bucket (0: none, the default). Never set it
+ *               outside tests: it defeats the keyed hash.
  */
 struct cmap_config {
 	u32 min_buckets;
 	u32 max_entries;
 	u64 max_bytes;
 	gfp_t gfp;
+	u32 hash_mask;
 };
 
 #define CMAP_MIN_BUCKETS	16
@@ -55,6 +59,8 @@ struct cmap_config {
  * @moved_by_writers: buckets migrated by inserts and deletes helping
  * @moved_by_worker: buckets migrated by the background work item
  * @max_chain:       longest chain seen by the last stats walk
+ * @max_bucket_lock_ns: longest time a bucket lock was held to migrate one
+ *                   bucket, since the map was created
  * @chain_hist:      number of buckets whose chain has 0, 1, .. 6, and 7 or
  *                   more entries (in the newest table)
  */
@@ -71,20 +77,24 @@ struct cmap_core_stats {
 	u64 moved_by_worker;
 	u64 max_chain;
 	u64 chain_hist[CMAP_CHAIN_HIST];
+	u64 max_bucket_lock_ns;
 };
 
 /*
  * Scan cursors: a scan starts with *cursor == 0 and is complete when
- * cmap_scan() sets *cursor to CMAP_SCAN_END. Any other value is opaque.
+ * cmap_scan() sets *cursor to CMAP_SCAN_END. Any other value is an opaque
+ * token sealed with the map's key (cmap_scan() refuses forged ones).
  */
 #define CMAP_SCAN_END		BIT_ULL(32)
 
 /**
  * struct cmap_scan_buf - where cmap_scan() writes whole buckets of entries
- * @buf:   destination; records are struct cmap_scan_rec (uapi) each
- *         followed by the key and the value, padded to 8 bytes
+ * @buf:   destination, 8-byte aligned; records are struct cmap_scan_rec
+ *         (uapi) each followed by the key and the value, padded to 8 bytes
+ *         with zeroes. The bytes from @used to @size are scratch: the
+ *         call may leave anything there.
  * @size:  bytes available at @buf
- * @used:  out: bytes written, or on -ENOSPC the bytes the next bucket needs
+ * @used:  out: bytes written, or on -ENOSPC the bytes the next entries need
  * @count: out: records written
  */
 struct cmap_scan_buf {

@@ -405,6 +405,7 @@ static int cmap_ioc_stats(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 	memcpy(s->chain_hist, st.chain_hist, sizeof(s->chain_hist));
 	s->max_entries = dev->max_entries;
 	s->max_bytes = dev->max_bytes;
+	s->max_bucket_lock_ns = st.max_bucket_lock_ns;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bits.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/miscdevice.h>
@@ -32,6 +33,29 @@ MODULE_PARM_DESC(max_bytes,
 static ushort mode = 0600;
 module_param(mode, ushort, 0444);
 MODULE_PARM_DESC(mode, "permission bits of /dev/cmap, 0..0777 (default 0600)");
+
+static int test_hash_bits = -1;
+module_param(test_hash_bits, int, 0444);
+MODULE_PARM_DESC(test_hash_bits,
+		 "TEST ONLY: keep N (0..25) bits of each key's bucket index, so all keys share 2^N buckets (default -1: off); defeats the keyed hash");
+
+/* The hash mask test_hash_bits asks for: bits 0..25 index buckets. */
+static int cmap_test_hash_mask(u32 *mask)
+{
+	if (test_hash_bits < 0) {
+		*mask = 0;		/* none */
+		return 0;
+	}
+	if (test_hash_bits > 25) {
+		pr_err("test_hash_bits=%d: 0..25, or -1 for off\n",
+		       test_hash_bits);
+		return -EINVAL;
+	}
+	*mask = GENMASK(31, 26) | (BIT(test_hash_bits) - 1);
+	pr_warn("test_hash_bits=%d: every key in %lu buckets, for tests only\n",
+		test_hash_bits, BIT(test_hash_bits));
+	return 0;
+}
 
 static struct cmap_dev cmap_dev = {
 	.misc = {
@@ -61,6 +85,9 @@ static int __init cmap_init(void)
 		       mode);
 		return -EINVAL;
 	}
+	err = cmap_test_hash_mask(&cfg.hash_mask);
+	if (err)
+		return err;
 	map = cmap_create(&cfg);
 	if (IS_ERR_OR_NULL(map))
 		return map ? PTR_ERR(map) : -ENOMEM;

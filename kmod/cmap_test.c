@@ -42,6 +42,11 @@ module_param(churn, uint, 0444);
 MODULE_PARM_DESC(churn,
 		 "transient keys a writer inserts then deletes per round (default 3000)");
 
+static uint chain = 1000;
+module_param(chain, uint, 0444);
+MODULE_PARM_DESC(chain,
+		 "entries forced into one bucket by the long-chain case (default 1000)");
+
 static uint tests_run, tests_passed;
 static bool case_ok;
 
@@ -124,17 +129,24 @@ static int del(struct cmap *map, const char *prefix, u32 i)
 	return cmap_delete(map, key, mkkey(key, prefix, i));
 }
 
-static struct cmap *mkmap(u32 min_buckets, u32 max_entries, u64 max_bytes)
+static struct cmap *mkmap_mask(u32 min_buckets, u32 max_entries,
+			       u64 max_bytes, u32 hash_mask)
 {
 	struct cmap_config cfg = {
 		.min_buckets = min_buckets,
 		.max_entries = max_entries,
 		.max_bytes = max_bytes,
 		.gfp = GFP_KERNEL,
+		.hash_mask = hash_mask,
 	};
 	struct cmap *map = cmap_create(&cfg);
 
 	return IS_ERR(map) ? NULL : map;
+}
+
+static struct cmap *mkmap(u32 min_buckets, u32 max_entries, u64 max_bytes)
+{
+	return mkmap_mask(min_buckets, max_entries, max_bytes, 0);
 }
 
 /* Where the resize rules bring a table of @size holding @n entries. */
@@ -467,7 +479,7 @@ static void test_scan(void)
 	struct cmap *map = mkmap(0, 0, 0);
 	struct cmap_scan_buf sb = { .size = 8 };
 	u64 cursor = 0, before;
-	u8 small[8];
+	u64 small[1];
 
 	CT_CHECK(map);
 	if (!map)
@@ -485,7 +497,7 @@ static void test_scan(void)
 			break;
 	} while (cursor != CMAP_SCAN_END);
 	CT_CHECK(cursor != CMAP_SCAN_END && sb.used > 8 && !sb.count);
-	CT_CHECK(cursor >= before);
+	CT_CHECK(cursor == before);	/* unchanged by -ENOSPC */
 	cmap_destroy(map);
 }
 
@@ -516,6 +528,20 @@ static void perturb_resize(struct cmap *map, u32 call)
 				    st.entries, CMAP_MIN_BUCKETS));
 }
 
+/* Between scan calls: add, then remove, as many keys as there are. */
+static u32 chain_phase;
+
+static void perturb_chain(struct cmap *map, u32 call)
+{
+	if (call >= 3 && chain_phase == 0) {
+		put_range(map, "x", 0, chain);
+		chain_phase = 1;
+	} else if (call >= 9 && chain_phase == 1) {
+		del_range(map, "x", 0, chain);
+		chain_phase = 2;
+	}
+}
+
 static void test_scan_resize(void)
 {
 	struct cmap *map = mkmap(0, 0, 0);
@@ -531,6 +557,100 @@ static void test_scan_resize(void)
 	CT_CHECK(wait_between(map, 16, rest_size(8192, 500, 16)));
 	cmap_get_stats(map, &st);
 	CT_CHECK(st.grows >= 2 && st.shrinks >= 1);
+	cmap_destroy(map);
+}
+
+/* A cursor that is not one the map handed out is -EINVAL, 0 records. */
+static bool cursor_refused(struct cmap *map, u64 cursor)
+{
+	struct cmap_scan_buf sb = { .size = 256 };
+	u64 buf[32];
+
+	sb.buf = buf;
+	sb.count = 99;
+	return cmap_scan(map, &cursor, &sb) == -EINVAL && !sb.count;
+}
+
+/* Scan cursors are sealed: altered, forged or foreign ones are refused. */
+static void test_scan_cursor(void)
+{
+	struct cmap *map = mkmap(0, 0, 0), *other = mkmap(0, 0, 0);
+	struct cmap_scan_buf sb = { .size = 256 };
+	u32 i, bad = 0, seed = 1, accepted = 0;
+	u64 buf[32], cursor = 0, c;
+
+	CT_CHECK(map && other);
+	if (!map || !other)
+		goto out;
+	CT_CHECK(put_range(map, "key", 0, 200) == 200);
+	sb.buf = buf;
+	while (cursor == 0 || cursor == CMAP_SCAN_END) {
+		cursor = 0;
+		CT_CHECK(cmap_scan(map, &cursor, &sb) == 0);
+		if (cursor == CMAP_SCAN_END)
+			break;
+	}
+	CT_CHECK(cursor != CMAP_SCAN_END);
+	c = cursor;
+	CT_CHECK(cmap_scan(map, &c, &sb) == 0);	/* the genuine one works */
+	for (i = 0; i < 64; i++)		/* every single bit flipped */
+		bad += !cursor_refused(map, cursor ^ BIT_ULL(i));
+	CT_CHECK(bad == 0);
+	CT_CHECK(cursor_refused(other, cursor));	/* another map's */
+	/* raw positions, as the cursor used to be */
+	CT_CHECK(cursor_refused(map, 1ULL << 31));
+	CT_CHECK(cursor_refused(map, CMAP_SCAN_END - 1));
+	CT_CHECK(cursor_refused(map, CMAP_SCAN_END + 1));
+	CT_CHECK(cursor_refused(map, ~0ULL));
+	for (i = 0; i < 4096; i++) {
+		c = (u64)xorshift(&seed) << 32 | xorshift(&seed);
+		accepted += !cursor_refused(map, c);
+	}
+	CT_CHECK(accepted <= 1);		/* 2^-31 each */
+	/* a sealed cursor is not the position in disguise */
+	CT_CHECK((u32)cursor & 1);
+out:
+	cmap_destroy(map);
+	cmap_destroy(other);
+}
+
+/*
+ * Every key in one bucket: the hash masked to its top 6 bits (bits 0..25,
+ * all a table of up to CMAP_MAX_BUCKETS uses, cleared). Grows move that
+ * bucket whole: migration must be linear in the chain and scans must
+ * return it, in parts, exactly once. Prints the longest bucket-lock hold.
+ */
+static void test_long_chain(void)
+{
+	struct cmap *map = mkmap_mask(0, 0, 0, 0xfc000000);
+	struct cmap_core_stats st;
+	u32 n = max_t(u32, chain, 16);
+	u64 peak = rest_size(16, n, 16);
+
+	CT_CHECK(map);
+	if (!map)
+		return;
+	CT_CHECK(put_range(map, "key", 0, n) == n);
+	CT_CHECK(wait_buckets(map, peak));
+	cmap_get_stats(map, &st);
+	CT_CHECK(st.max_chain == n);
+	CT_CHECK(st.grows > 0);
+	CT_CHECK(count_present(map, "key", n, 0) == n);
+	CT_CHECK(full_scan(map, n, 0, 256, NULL));	/* parts of the bucket */
+	CT_CHECK(full_scan(map, n, 0, 1 << 16, NULL));
+	chain_phase = 0;
+	CT_CHECK(full_scan(map, n, n, 1024, perturb_chain));
+	CT_CHECK(chain_phase == 2);
+	CT_CHECK(del_range(map, "key", n / 4, n) == n - n / 4);
+	CT_CHECK(wait_buckets(map, rest_size(peak, n / 4, 16)));
+	CT_CHECK(full_scan(map, n / 4, 0, 512, NULL));
+	CT_CHECK(count_present(map, "key", n / 4, 0) == n / 4);
+	cmap_get_stats(map, &st);
+	CT_CHECK(st.shrinks > 0 && st.max_bucket_lock_ns > 0);
+	pr_info("# chain %u: %llu grows, %llu shrinks, longest bucket-lock hold %llu ns\n",
+		n, (unsigned long long)st.grows,
+		(unsigned long long)st.shrinks,
+		(unsigned long long)st.max_bucket_lock_ns);
 	cmap_destroy(map);
 }
 
@@ -794,6 +914,8 @@ static const struct cmap_case cmap_cases[] = {
 	{ "scan", test_scan },
 	{ "scan_across_resizes", test_scan_resize },
 	{ "clear_stats", test_clear_stats },
+	{ "scan_cursor_sealed", test_scan_cursor },
+	{ "long_chain", test_long_chain },
 	{ "mt_lookup_during_resize", test_mt_lookup_resize },
 	{ "mt_replace_not_torn", test_mt_replace },
 	{ "mt_scan_during_resize", test_mt_scan },
@@ -815,6 +937,9 @@ static void cmap_test_params(void)
 	s = getenv("CMAP_TEST_CHURN");
 	if (s && !kstrtoul(s, 10, &v))
 		churn = v;
+	s = getenv("CMAP_TEST_CHAIN");
+	if (s && !kstrtoul(s, 10, &v))
+		chain = v;
 }
 #else
 static void cmap_test_params(void)

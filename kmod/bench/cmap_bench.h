@@ -9,8 +9,10 @@
  *                  entry at once, under the write lock, when it grows or
  *                  shrinks.
  *
- * All three hash with the kernel's jhash() (cmap and rhashtable with a
- * random seed). The benchmark is driven through debugfs, see
+ * rhashtable and the naive table hash with the kernel's jhash()
+ * (rhashtable with a random seed); cmap with siphash() under a random key
+ * (its defence against hash flooding), whose cost is part of its figures.
+ * The benchmark is driven through debugfs, see
  * cmap_bench_main.c.
  */
 #ifndef _CMAP_BENCH_H

@@ -763,6 +763,64 @@ TEST_F(cmap, scan_enospc)
 	free(buf);
 }
 
+/* SCAN from @cursor into a small buffer: the ioctl's result. */
+static int scan_at(int fd, __u64 cursor, __u32 *count)
+{
+	__u64 buf[64];
+	struct cmap_scan sc = {
+		.size = sizeof(sc),
+		.cursor = cursor,
+		.buf = u64p(buf),
+		.buf_size = sizeof(buf),
+		.out_count = 99,
+	};
+	int err = libcmap_ioctl(fd, CMAP_IOC_SCAN, &sc);
+
+	*count = sc.out_count;
+	return err;
+}
+
+/* Cursors are sealed: altered and forged ones are EINVAL, nothing read. */
+TEST_F(cmap, scan_cursor_sealed)
+{
+	__u64 buf[64], cursor = 0, c;
+	__u32 used, count, seed = 12345;
+	unsigned int i, accepted = 0;
+	bool done = false;
+
+	ASSERT_EQ(0, put_range(self->fd, 0, 300, 0));
+	/* a cursor in the middle of a scan */
+	ASSERT_EQ(0, libcmap_scan(self->fd, &cursor, buf, sizeof(buf), &used,
+				  &count, &done));
+	ASSERT_FALSE(done);
+	ASSERT_NE(0, cursor);
+	ASSERT_EQ(0, scan_at(self->fd, cursor, &count));
+	for (i = 0; i < 64; i++) {
+		EXPECT_EQ(-EINVAL, scan_at(self->fd, cursor ^ (1ULL << i),
+					   &count))
+			TH_LOG("cursor %#llx with bit %u flipped accepted",
+			       (unsigned long long)cursor, i);
+		EXPECT_EQ(0, count);
+	}
+	/* what a cursor used to be: a position in the hash space */
+	EXPECT_EQ(-EINVAL, scan_at(self->fd, 1ULL << 28, &count));
+	EXPECT_EQ(-EINVAL, scan_at(self->fd, 1ULL << 31, &count));
+	EXPECT_EQ(-EINVAL, scan_at(self->fd, (1ULL << 32) - 1, &count));
+	EXPECT_EQ(-EINVAL, scan_at(self->fd, ~0ULL, &count));
+	for (i = 0; i < 2000; i++) {
+		seed = seed * 1103515245 + 12345;
+		c = (__u64)seed << 32;
+		seed = seed * 1103515245 + 12345;
+		c |= seed;
+		accepted += scan_at(self->fd, c, &count) != -EINVAL;
+	}
+	EXPECT_LE(accepted, 1);		/* 2^-31 each */
+	/* the genuine cursor still finishes the scan */
+	while (!done)
+		ASSERT_EQ(0, libcmap_scan(self->fd, &cursor, buf, sizeof(buf),
+					  &used, &count, &done));
+}
+
 struct churn {
 	unsigned int calls;
 	unsigned int phases;	/* grows and shrinks still to force */

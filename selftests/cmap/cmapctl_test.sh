@@ -191,9 +191,11 @@ elif command -v setpriv >/dev/null; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$ctl" --device "$dev" get a >"$tmp/out" 2>"$tmp/err"
 	rc=$?
+	# the hint: a group (udev rule) or root, never a world-writable node
 	[ $rc = 3 ] && grep -q "permission denied" "$tmp/err" &&
-		ok "permission denied exits 3 with a hint" ||
-		fail "permission denied exits 3 with a hint (exit $rc)"
+		grep -q "group" "$tmp/err" && ! grep -q "0666" "$tmp/err" &&
+		ok "permission denied exits 3 with a hint (a group, not mode=0666)" ||
+		fail "permission denied exits 3 with a hint, a group, not mode=0666 (exit $rc: $(cat "$tmp/err"))"
 else
 	skip "permission denied exits 3" "no setpriv"
 fi

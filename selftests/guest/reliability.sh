@@ -27,6 +27,16 @@
 #            cgroup with a small memory.max gets -ENOMEM, nothing is
 #            OOM-killed and the map keeps working
 #   perms    with the default mode a non-root user cannot open /dev/cmap
+#   chains   cmap loaded with test_hash_bits=0 (a test-only parameter: every
+#            key in one bucket): chains of 1000 and 10000 entries (and
+#            50000 with --full) are inserted, grown, scanned in parts,
+#            deleted and shrunk (cmap-model chain); the longest bucket-lock
+#            hold (STATS max_bucket_lock_ns) must grow about linearly with
+#            the chain. The longest chain a grow moves is 3/4 of the next
+#            power of two, so 10x the keys move 8x the entries: linear
+#            migration takes ~8x as long, a quadratic one ~64x. The check
+#            allows 5x the ratio of the sizes (50x): under TCG a vCPU that
+#            holds the lock can lose its host CPU (measured: 36x once)
 #
 # Needs the binaries of userspace/fuzz built on the host (make -C
 # userspace/fuzz) and the modules in build/FLAVOR/kmod. The host checks the
@@ -41,7 +51,7 @@
 # in the kcsan guest, which has no kmemleak), caps of 3000 and 2 MiB.
 set -u
 usage() {
-	echo "usage: reliability.sh kasan|kcsan [--full] [--only|--skip fuzz,faults,unload,cycles,limits,perms] [--kmemleak] [--seed N] [--fuzz-calls N] [--fuzz-secs S] [--cycles N]" >&2
+	echo "usage: reliability.sh kasan|kcsan [--full] [--only|--skip fuzz,faults,unload,cycles,limits,perms,chains] [--kmemleak] [--seed N] [--fuzz-calls N] [--fuzz-secs S] [--cycles N]" >&2
 	exit 2
 }
 flavor=${1:-}
@@ -415,6 +425,31 @@ if runs perms; then
 		tap_fail "control: with mode=0666 uid 65534 opens /dev/cmap (got: $out)"
 	fi
 	unload
+fi
+
+# ---- (g) long chains ----
+if runs chains; then
+	sizes="1000 10000"
+	[ $full = 0 ] || sizes+=" 50000"
+	prev_n='' prev_ns='' holds=''
+	for n in $sizes; do
+		load test_hash_bits=0 max_entries=0 max_bytes=0
+		t0=$(date +%s)
+		run_tap "chains" "chain-$n" "$model" chain --keys "$n" --timeout 120
+		unload
+		ns=$(sed -n 's/^# hold_ns \([0-9]*\)$/\1/p' "$L/chain-$n.log")
+		holds+=", $n: ${ns:-?} ns ($(($(date +%s) - t0)) s)"
+		if [ -n "$prev_ns" ] && [ -n "$ns" ]; then
+			# linear: ratio n/prev_n; allow 5x that for noise
+			if [ "$ns" -le $((5 * n / prev_n * prev_ns)) ]; then
+				tap_ok "chains: the longest bucket-lock hold grows about linearly ($prev_n: $prev_ns ns, $n: $ns ns)"
+			else
+				tap_fail "chains: the longest bucket-lock hold grows about linearly ($prev_n: $prev_ns ns, $n: $ns ns, more than 5 x $((n / prev_n)))"
+			fi
+		fi
+		prev_n=$n prev_ns=$ns
+	done
+	tap_diag "longest bucket-lock hold by chain length${holds}"
 fi
 
 secs=$(($(date +%s) - t_all))

@@ -73,6 +73,20 @@ struct cmap_scan_rec {
  * are user addresses in ``__aligned_u64`` members and need no alignment.
  */
 
+/**
+ * DOC: Hashing and long chains
+ *
+ * Keys are hashed with SipHash-2-4 under a random key that the map draws
+ * when the module loads. No interface shows a key's hash (scan cursors
+ * are sealed, see &struct cmap_scan), so keys that share a bucket cannot
+ * be computed, only searched for by trial. A bucket's length has no limit
+ * all the same, and no insert fails because its bucket is long: each
+ * operation's work is linear in the chain it touches (also when a resize
+ * moves a bucket: the lock is held for time linear in its chain, see
+ * &struct cmap_stats.max_bucket_lock_ns), and a scan returns a bucket of
+ * any length, in parts if it does not fit in the caller's buffer.
+ */
+
 /* The ioctl type byte of /dev/cmap (free in ioctl-number.rst). */
 #define CMAP_IOC_MAGIC		0xB9
 
@@ -248,23 +262,36 @@ struct cmap_batch {
  * @size:      sizeof(struct cmap_scan)
  * @flags:     must be 0
  * @cursor:    in/out: 0 to start a scan, then the value the previous call
- *             returned; opaque otherwise
+ *             returned; opaque otherwise (see below)
  * @buf:       user pointer to a buffer for records
  * @buf_size:  bytes available at @buf
  * @out_used:  out: bytes written to @buf; on ENOSPC, the size of buffer
- *             the next bucket needs
+ *             the next entries need
  * @out_count: out: records written
  * @out_flags: out: CMAP_SCAN_DONE once the whole map has been returned
  *
  * Each call returns whole buckets of the table as records, each a
  * &struct cmap_scan_rec followed by the key and the value and padded to 8
- * bytes. A scan that runs until CMAP_SCAN_DONE returns every entry that is
- * present for the whole scan exactly once, even while the table grows or
- * shrinks between calls; entries inserted or deleted during the scan are
- * returned at most once. Calls may return 0 records without being done.
+ * bytes. When the first bucket that holds entries does not fit in
+ * @buf_size bytes, the call returns part of it: the entries of a run of
+ * hash values, never splitting the entries of one hash value. So a bucket
+ * of any length can be scanned. A scan that runs until CMAP_SCAN_DONE
+ * returns every entry that is present for the whole scan exactly once,
+ * even while the table grows or shrinks between calls; entries inserted
+ * or deleted during the scan are returned at most once. Calls may return
+ * 0 records without being done; a call with the cursor of a finished scan
+ * returns 0 records and CMAP_SCAN_DONE again.
  *
- * Errors: ENOSPC if the next bucket does not fit in an empty @buf_size
- * buffer (@out_used says how much it needs, @cursor is unchanged).
+ * The cursor is an opaque token, sealed with a key random to the map: it
+ * encrypts the scan's position and carries a MAC, so it tells nothing
+ * about the hash of any key, and only values that this map returned (and
+ * 0) are accepted. Nothing may be assumed about its bits; it is not valid
+ * after the module was reloaded.
+ *
+ * Errors: ENOSPC if the entries of the next hash value do not fit in an
+ * empty @buf_size buffer (@out_used says how much they need, @cursor is
+ * unchanged); EINVAL if @cursor is not 0 and not a value this map
+ * returned (forged, altered, or from an earlier load of the module).
  */
 struct cmap_scan {
 	__u32 size;
@@ -300,6 +327,10 @@ struct cmap_scan {
  *                   more entries (in the newest table)
  * @max_entries:     out: the map's entry limit, 0 if none
  * @max_bytes:       out: the map's memory limit in bytes, 0 if none
+ * @max_bucket_lock_ns: out: the longest time, in nanoseconds, that one
+ *                   bucket's lock was held to migrate the bucket during a
+ *                   resize, since the module was loaded (it grows
+ *                   linearly with the longest chain migrated)
  *
  * Any @size from 8 bytes on is accepted; the kernel fills the members
  * that fit.
@@ -321,6 +352,7 @@ struct cmap_stats {
 	__aligned_u64 chain_hist[CMAP_STATS_CHAIN_HIST];
 	__aligned_u64 max_entries;
 	__aligned_u64 max_bytes;
+	__aligned_u64 max_bucket_lock_ns;
 };
 
 /**

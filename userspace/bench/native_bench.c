@@ -15,8 +15,8 @@
  * Built with the core's own flags (userspace/shim/core.mk): the shim
  * headers come first on the include path, and both tables use liburcu's
  * urcu-memb flavour (the shim's RCU). cds_lfht is created with
- * CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING and hashes with the kernel's
- * jhash() (the shim's linux/jhash.h is the kernel's), the function cmap
+ * CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING and hashes with SipHash-2-4
+ * (the shim's linux/siphash.h, as lib/siphash.c), the function cmap
  * hashes with: same keys, same hash, same RCU.
  */
 #define _GNU_SOURCE
@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <linux/jhash.h>	/* the shim's: the kernel's jhash() */
+#include <linux/siphash.h>	/* the shim's SipHash-2-4 */
 #include "cmap_core.h"		/* pulls in the shim and urcu-memb */
 #include <urcu/rculfhash.h>
 
@@ -73,9 +73,12 @@ static uint32_t rnd(uint32_t *s)
 }
 
 /* cds_lfht's hash: what cmap_core.c computes for an 8-byte key. */
+static const siphash_key_t lfht_key = {{ 0x0123456789abcdefULL,
+					 0xfedcba9876543210ULL }};
+
 static uint32_t lfht_hash(uint64_t key)
 {
-	return jhash(&key, sizeof(key), 0);
+	return (uint32_t)siphash_1u64(key, &lfht_key);
 }
 
 /* ---- cds_lfht ---- */

@@ -161,7 +161,7 @@ static int open_device(const struct opts *o, int oflags, int *fd)
 		break;
 	case -EACCES:
 	case -EPERM:
-		msg("%s: permission denied: run as root, or load the module with mode=0666",
+		msg("%s: permission denied: run as root, or give a group access to it (a udev rule setting GROUP= and MODE=0660) and join that group",
 		    o->device);
 		break;
 	case -ENXIO:
@@ -636,6 +636,7 @@ static int cmd_stats(const struct opts *o, int argc, char **argv)
 			{ "max_chain", s.max_chain },
 			{ "max_entries", s.max_entries },
 			{ "max_bytes", s.max_bytes },
+			{ "max_bucket_lock_ns", s.max_bucket_lock_ns },
 		};
 
 		print_fields(o, f, ARRAY_SIZE(f), s.chain_hist,

@@ -23,6 +23,12 @@
  *   open         try to open the device read-only and read-write, print
  *                the errnos (for the permission test).
  *   stats        print STATS as name=value lines.
+ *   chain        with the module loaded with test_hash_bits=0 (every key
+ *                in one bucket): insert --keys keys, the table grows;
+ *                full scans with a large and a small buffer return each
+ *                once; delete all but 1/16, the table shrinks; scan again.
+ *                Prints the longest bucket-lock hold (STATS) as
+ *                "# hold_ns N" for the caller to compare across sizes.
  *
  * Deterministic from --seed (per thread). Exit status: 0 all checks
  * passed, 1 a check failed, 2 usage or setup error.
@@ -897,6 +903,133 @@ static int mode_wait_resize(void)
 	return 0;
 }
 
+/* ---- chain: every key in one bucket (test_hash_bits=0) ---- */
+
+/* Scan with @bufsz bytes: how many of keys [0, n) came back once each. */
+static unsigned int chain_scan(int fd, unsigned int n, uint32_t bufsz,
+			       unsigned int *calls, unsigned int *wrong)
+{
+	uint8_t *buf = malloc(bufsz), *seen = calloc(n, 1);
+	unsigned int once = 0, i;
+	uint32_t used, count, off;
+	__u64 cursor = 0;
+	bool done = false;
+	int err = 0;
+
+	if (!buf || !seen)
+		exit(2);
+	*calls = 0;
+	*wrong = 0;
+	while (!done && !err) {
+		struct libcmap_rec lr;
+
+		err = libcmap_scan(fd, &cursor, buf, bufsz, &used, &count, &done);
+		++*calls;
+		if (err == -ENOSPC && used > bufsz) {
+			/* one hash value's entries need more: as documented */
+			buf = realloc(buf, used);
+			if (!buf)
+				exit(2);
+			bufsz = used;
+			err = 0;
+			continue;
+		}
+		for (off = 0; !err && libcmap_scan_next(buf, used, &off, &lr) == 1;) {
+			char k[KEY_LEN + 1] = "";
+
+			memcpy(k, lr.key, lr.key_len < KEY_LEN ? lr.key_len : KEY_LEN);
+			i = (unsigned int)strtoul(k + 2, NULL, 10);
+			if (lr.key_len == KEY_LEN && i < n)
+				seen[i]++;
+			else
+				++*wrong;
+		}
+	}
+	for (i = 0; i < n; i++)
+		once += seen[i] == 1;
+	*wrong += err != 0;
+	free(buf);
+	free(seen);
+	return once;
+}
+
+static bool chain_wait(int fd, struct cmap_stats *s)
+{
+	double t0 = now();
+
+	do {
+		if (libcmap_stats(fd, s))
+			return false;
+		if (settled(s))
+			return true;
+		usleep(50000);
+	} while (now() - t0 < opt.timeout);
+	return false;
+}
+
+static void chain_key(char *k, unsigned int i)
+{
+	char tmp[KEY_LEN + 1];
+
+	snprintf(tmp, sizeof(tmp), "c-%018u", i);
+	memcpy(k, tmp, KEY_LEN);
+}
+
+static int mode_chain(void)
+{
+	unsigned int n = opt.keys, keep = n / 16, i, calls, wrong, once;
+	uint64_t failed = 0, grows;
+	uint8_t val[8] = "chained";
+	struct cmap_stats s;
+	int fd = open_dev();
+	char k[KEY_LEN];
+	double t0 = now();
+	bool ok;
+
+	if (libcmap_clear(fd))
+		return 2;
+	for (i = 0; i < n; i++) {
+		chain_key(k, i);
+		failed += libcmap_put(fd, k, KEY_LEN, val, sizeof(val), 0) != 0;
+	}
+	/* each insert walks the whole chain: n^2/2 steps in all */
+	ok = chain_wait(fd, &s);
+	tap(!failed && ok, "chain %u: inserts succeed (%" PRIu64
+	    " failed) and the table settles (%.1f s)", n, failed, now() - t0);
+	tap(s.max_chain == n && s.grows > 0, "chain %u: one bucket holds them all (max_chain %llu, %llu grows)",
+	    n, (unsigned long long)s.max_chain, (unsigned long long)s.grows);
+	grows = s.grows;
+	once = chain_scan(fd, n, 256 << 10, &calls, &wrong);
+	tap(once == n && !wrong, "chain %u: a scan with 256 KiB returns each key once (%u of %u, %u calls, %u wrong)",
+	    n, once, n, calls, wrong);
+	once = chain_scan(fd, n, 4096, &calls, &wrong);
+	tap(once == n && !wrong && calls > n * 40 / (64 << 10), "chain %u: a scan with 4 KiB returns each key once, in parts (%u of %u, %u calls, %u wrong)",
+	    n, once, n, calls, wrong);
+	/*
+	 * Newest first: inserts link at the head and migrations keep the
+	 * order, so each key is found near the head and the deletes cost
+	 * O(n) in all; the shrinks still move the long chain.
+	 */
+	t0 = now();
+	for (i = n, failed = 0; i-- > keep;) {
+		chain_key(k, i);
+		failed += libcmap_delete(fd, k, KEY_LEN) != 0;
+	}
+	ok = chain_wait(fd, &s);
+	tap(!failed && ok && s.shrinks > 0, "chain %u: deletes succeed (%" PRIu64
+	    " failed), the table shrinks (%llu shrinks, %.1f s)", n, failed,
+	    (unsigned long long)s.shrinks, now() - t0);
+	once = chain_scan(fd, keep, 4096, &calls, &wrong);
+	tap(once == keep && !wrong && s.max_chain == keep, "chain %u: then a scan returns the %u left once each (%u, %u wrong, max_chain %llu)",
+	    n, keep, once, wrong, (unsigned long long)s.max_chain);
+	printf("# chain %u: %" PRIu64 " grows, %llu shrinks, longest bucket-lock hold %llu ns\n",
+	       n, grows, (unsigned long long)s.shrinks, (unsigned long long)s.max_bucket_lock_ns);
+	printf("# hold_ns %llu\n", (unsigned long long)s.max_bucket_lock_ns);
+	libcmap_clear(fd);
+	close(fd);
+	return 0;
+}
+
 static int mode_open(void)
 {
 	int r = open(opt.dev, O_RDONLY), e1 = r < 0 ? errno : 0, w, e2;
@@ -932,7 +1065,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: cmap-model MODE [OPTIONS]\n"
-"modes: churn, fill, check, insert, wait-resize, open, stats (see the top of cmap-model.c)\n"
+"modes: churn, fill, check, insert, wait-resize, open, stats, chain (see the top of cmap-model.c)\n"
 "  -s, --seed N          seed (default 1)\n"
 "  -t, --threads N       threads (default 2)\n"
 "  -k, --keys N          churn: keys per thread (default 2000)\n"
@@ -1019,6 +1152,8 @@ int main(int argc, char **argv)
 		return mode_open();
 	} else if (!strcmp(opt.mode, "stats")) {
 		return mode_stats();
+	} else if (!strcmp(opt.mode, "chain")) {
+		rc = mode_chain();
 	} else {
 		usage(stderr);
 		return 2;

@@ -229,6 +229,11 @@ typedef struct { int counter; } atomic_t;
 #define atomic_inc(a)		atomic_add(1, a)
 #define atomic_inc_return(a)	__atomic_add_fetch(&(a)->counter, 1, __ATOMIC_SEQ_CST)
 #define atomic_fetch_inc(a)	__atomic_fetch_add(&(a)->counter, 1, __ATOMIC_SEQ_CST)
+typedef struct { s64 counter; } atomic64_t;
+#define atomic64_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
+#define atomic64_try_cmpxchg(a, old, new) \
+	__atomic_compare_exchange_n(&(a)->counter, (old), (new), false, \
+				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
 
 /* ---- percpu_counter: one atomic ---- */
 struct percpu_counter { s64 count; };

@@ -20,7 +20,8 @@ ifndef KSRC
 KSRC := $(shell $(CMAP_TOP)/selftests/vm/build-kernel.sh --source)
 endif
 
-CORE_SRCS := $(CMAP_TOP)/kmod/cmap_core.c $(CMAP_SHIM)/shim.c
+CORE_SRCS := $(CMAP_TOP)/kmod/cmap_core.c $(CMAP_SHIM)/shim.c \
+	$(CMAP_SHIM)/siphash.c
 CORE_HDRS := $(wildcard $(CMAP_TOP)/kmod/*.h $(CMAP_SHIM)/*.h \
 	$(CMAP_SHIM)/*/*.h $(CMAP_SHIM)/*/*/*.h) $(CMAP_SHIM)/core.mk
 CORE_CPPFLAGS := -I$(CMAP_SHIM) -I$(CMAP_TOP)/kmod -I$(CMAP_TOP)/uapi \
