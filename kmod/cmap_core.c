@@ -132,14 +132,14 @@
  *    8192 bytes). So a steady mix of inserts, replaces and deletes rarely
  *    folds (the user-space test counter_slow_paths, whose shim counts the
  *    folds, asserts at most one per 100 updates; it sees about one per
- *    450), and a run of inserts folds once per 16 on each CPU. Exact sums take that spinlock too:
- *    __percpu_counter_compare() sums when the count is within batch x
- *    online CPUs of what it is compared with, so near a limit
- *    (max_entries, max_bytes) or near the grow or shrink threshold
- *    (cmap_wants_grow(), on every insert, and cmap_wants_shrink(), on
- *    every delete, of tables still above min_size) every such update sums.
- *    Limits reserve first, then compare and roll back: never an
- *    overshoot.
+ *    450), and a run of inserts folds once per 16 on each CPU. Exact sums
+ *    take that spinlock too: __percpu_counter_compare() sums when the
+ *    count is within batch x online CPUs of what it is compared with, so
+ *    near a limit (max_entries, max_bytes) or near the grow or shrink
+ *    threshold (cmap_wants_grow(), on every insert, and
+ *    cmap_wants_shrink(), on every delete, of tables still above
+ *    min_size) every such update sums. Limits reserve first, then compare
+ *    and roll back: never an overshoot.
  *
  *    Shared during a resize: a writer whose table has a future also
  *    reads tbl->future and its old bucket's head; atomic_read() and, until
@@ -159,8 +159,8 @@
  * order from kmalloc, or as many as it needs if kvmalloc fell back to
  * vmalloc). An entry is charged before it is published, a table at the
  * most it can take before it is allocated and at what it took after; each
- * is uncharged when it is freed, a grace period after it was
- * retired (guarantee 5); so max_bytes bounds the memory the map holds,
+ * is uncharged when it is freed, a grace period after it was retired
+ * (guarantee 5); so max_bytes bounds the memory the map holds,
  * deleted and replaced entries awaiting their grace period included. A
  * replacement charges its new entry in full: at the limit it may fail
  * with -ENOSPC until earlier frees complete. Not counted: the entry each
