@@ -405,11 +405,15 @@ memcg_tables() {
 
 # max_bytes counts what the slab really holds, until it is freed (item 4
 # of issue 14): a replace loop of 4 KiB values (8 KiB slab objects) at
-# max_bytes = 4 MiB, run in a cgroup of its own, where its entries are
+# max_bytes = 4 MiB (cmap-model replace: filled to the cap, a quarter
+# deleted for room), run in a cgroup of its own, where its entries are
 # charged: the cgroup's slab (memory.stat slab_unreclaimable, sampled every
 # 0.1 s) never exceeds the cap plus a bound: one entry in flight per
 # thread, 16 more objects (the tool's own slab, memcg's per-CPU stat
-# batching), all at the slab's real object size.
+# batching), all at the slab's real object size, and 64 KiB per CPU. When
+# replaced entries were uncharged before their grace period and charged
+# 4 KiB + 60 bytes each, the map held 1000 of these 8 KiB objects (750
+# after the deletes) at this cap, and more awaiting their grace period.
 replace_at_cap() {
 	local cg=/sys/fs/cgroup/cmap-replace cap=4194304 s0 v peak=0 pid rc objsz bound n
 	load max_entries=0 max_bytes=$cap

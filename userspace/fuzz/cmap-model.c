@@ -19,12 +19,14 @@
  *   check        a full scan agrees with STATS, every entry reads back.
  *   insert       put --keys new keys from one thread: all must succeed.
  *   replace      fill up to --keys keys of --value-len bytes (until the
- *                map refuses with ENOSPC), then --threads threads replace
- *                random ones of them with --value-len-byte values for
- *                --duration seconds: each answer must be 0 or ENOSPC (the
- *                memory of a replaced entry counts until it is freed), and
- *                afterwards every key reads back whole. The memory the
- *                map holds meanwhile is for the caller to watch.
+ *                map refuses with ENOSPC), delete the last quarter of them
+ *                (room for the replace loop: at the cap a replacement is
+ *                refused, the old entry's memory counting until it is
+ *                freed), then --threads threads replace random ones of the
+ *                rest with --value-len-byte values for --duration seconds:
+ *                each answer must be 0 or ENOSPC, and afterwards every key
+ *                reads back whole. The memory the map holds meanwhile is
+ *                for the caller to watch.
  *   wait-resize  wait until no resize is pending and the table has the
  *                size the load calls for.
  *   open         try to open the device read-only and read-write, print
@@ -948,8 +950,8 @@ static int mode_replace(void)
 	static uint8_t val[CMAP_VALUE_MAX];
 	struct rworker ws[MAX_THREADS] = { 0 };
 	uint64_t ok = 0, refused = 0, other = 0;
-	int fd = open_dev(), err = 0, last = 0;
-	unsigned int n = 0;
+	int fd = open_dev(), err = 0, err2 = 0, last = 0;
+	unsigned int n = 0, filled;
 	struct cmap_stats st;
 	char k[KEY_LEN];
 	double t0;
@@ -963,8 +965,14 @@ static int mode_replace(void)
 		if (err)
 			break;
 	}
-	tap(n > 0 && (!err || err == -ENOSPC), "replace: filled %u keys of %u-byte values (%s)",
-	    n, opt.value_len, ename(err));
+	filled = n;
+	for (; n > filled - filled / 4; n--) {
+		mkkey(k, 97, n - 1);
+		err2 = libcmap_delete(fd, k, KEY_LEN) ?: err2;
+	}
+	tap(n > 0 && (!err || err == -ENOSPC) && !err2,
+	    "replace: filled %u keys of %u-byte values (%s), deleted %u (%s)", filled,
+	    opt.value_len, ename(err), filled - n, ename(err2));
 	if (!n)
 		return 0;
 	printf("# replace: started\n");
