@@ -17,19 +17,28 @@ struct workqueue_struct *system_unbound_wq;
 
 /* ---- allocation ---- */
 
+/*
+ * As mm/slab_common.c finds the kmalloc cache: a table for sizes up to
+ * 192 (whose index 1 and 2 are the 96 and 192 byte caches, n the 2^n
+ * byte one), a power of two above, whole pages past 8 KiB.
+ */
 size_t kmalloc_size_roundup(size_t size)
 {
-	static const size_t caches[] = {
-		8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192,
+	static const u8 size_index[24] = {
+		3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1,
+		7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2,
 	};
 	size_t pages = PAGE_SIZE;
 	unsigned int i;
 
 	if (!size || size > KMALLOC_MAX_SIZE)
 		return size;
-	for (i = 0; i < ARRAY_SIZE(caches); i++)
-		if (size <= caches[i])
-			return caches[i];
+	if (size <= 192) {
+		i = size_index[(size - 1) / 8];
+		return i == 1 ? 96 : i == 2 ? 192 : (size_t)1 << i;
+	}
+	if (size <= 8192)
+		return (size_t)1 << (64 - __builtin_clzl(size - 1));
 	while (pages < size)
 		pages *= 2;
 	return pages;
