@@ -17,7 +17,8 @@
  * Resizing. When the load passes 3/4 (grow to 2x) or falls below 1/5
  * (shrink to 1/2, never below cfg->min_buckets), a writer queues the map's
  * work item. The worker allocates the new table with kvmalloc_array() in
- * process context, no lock held but map->mutex, and publishes it as
+ * process context, no lock held but map->mutex (charged to the map's
+ * memory cgroup, see "Memory" below), and publishes it as
  * tbl->future. From then on every insert and delete first migrates its own
  * key's old bucket (if not yet MOVED) and one more bucket taken from the
  * shared cursor tbl->next_mig, then works in the future table only. The
@@ -94,7 +95,8 @@
  *    writer-forward.
  *
  * 5. Reclamation. Deleted and replaced entries are freed with call_rcu();
- *    retired tables too, and only by the worker under map->mutex. Tables
+ *    retired tables too, and only by the worker under map->mutex. Each
+ *    stays charged to map->bytes until its callback frees it. Tables
  *    reachable from map->tbl through ->future are therefore alive for any
  *    RCU reader, and for any holder of map->mutex even across sleeps.
  *    cmap_destroy() cancels the worker and waits with rcu_barrier().
@@ -133,9 +135,57 @@
  *    split. Entries present for the whole scan are returned exactly once.
  *    Litmus: scan-migrate.
  *
- * 9. Counting. Entries and bytes are percpu_counters: no global atomic on
- *    the update path. Limits reserve first, then compare exactly near the
- *    limit (__percpu_counter_compare) and roll back: never an overshoot.
+ * 9. Counting. Entries (map->nr) and bytes (map->bytes) are
+ *    percpu_counters. An update adds to its CPU's share (a local cmpxchg)
+ *    and takes the counter's shared spinlock (IRQs off) only to fold the
+ *    share into the shared count when it reaches the batch: 16 entries
+ *    (CMAP_COUNT_BATCH), 256 KiB (CMAP_BYTES_BATCH; an entry charges 64 to
+ *    8192 bytes). So a steady mix of inserts, replaces and deletes rarely
+ *    folds (the user-space test counter_slow_paths, whose shim counts the
+ *    folds, asserts at most one per 100 updates; it sees about one per
+ *    450), and a run of inserts folds once per 16 on each CPU. Exact sums
+ *    take that spinlock too: __percpu_counter_compare() sums when the
+ *    count is within batch x online CPUs of what it is compared with, so
+ *    near a limit (max_entries, max_bytes) or near the grow or shrink
+ *    threshold (cmap_wants_grow(), on every insert, and
+ *    cmap_wants_shrink(), on every delete, of tables still above
+ *    min_size) every such update sums. Limits reserve first, then compare
+ *    and roll back: never an overshoot.
+ *
+ *    Shared during a resize: a writer whose table has a future also
+ *    reads tbl->future and its old bucket's head; atomic_read() and, until
+ *    the cursor passes the end, atomic_fetch_inc() of tbl->next_mig; and
+ *    for each bucket it migrates (at most two per call) that bucket's lock
+ *    and the lock of each destination bucket, atomic_add() of
+ *    tbl->moved_entries, atomic_inc_return() of tbl->migrated (the last
+ *    one queues the worker) and a percpu_counter_add() of map->moved_w
+ *    (a fold per 32 buckets per CPU). Nothing else of a writer's path is
+ *    shared but its own bucket's lock (and, with tracing on, the trace
+ *    buffers).
+ *
+ * Memory. map->bytes counts what the allocator really takes: the
+ * kmalloc_size_roundup() of each entry (a 40-byte header, the key, the
+ * value: 64 bytes at the least, 8 KiB for a 4 KiB value) and of each
+ * table's struct and bucket array (whole pages above 8 KiB: a power-of-two
+ * order from kmalloc, or as many as it needs if kvmalloc fell back to
+ * vmalloc). An entry is charged before it is published, a table at the
+ * most it can take before it is allocated and at what it took after; each
+ * is uncharged when it is freed, a grace period after it was retired
+ * (guarantee 5); so max_bytes bounds the memory the map holds,
+ * deleted and replaced entries awaiting their grace period included. A
+ * replacement charges its new entry in full: at the limit it may fail
+ * with -ENOSPC until earlier frees complete. Not counted: the entry each
+ * update allocates before it takes its bucket lock (at most one per
+ * updating task; freed at once if the update fails) and the map's own
+ * struct and counters. cmap_clear() waits for its frees (rcu_barrier()).
+ *
+ * With __GFP_ACCOUNT in cfg->gfp, memory cgroups pay: an entry is charged
+ * to the cgroup of the task that inserts it (it is allocated in that
+ * task's context); every table to the cgroup of the task that created the
+ * map, whose reference cmap_create() takes (get_mem_cgroup_from_mm()) and
+ * cmap_destroy() drops, also when the worker allocates it
+ * (set_active_memcg()). A table the cgroup cannot pay for is a failed
+ * allocation: the resize is postponed (guarantee 6).
  *
  * 10. Hash flooding. Keys are hashed with SipHash-2-4 (a keyed PRF) under
  *    a 128-bit key drawn with get_random_bytes() when the map is created,
@@ -160,6 +210,7 @@
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/log2.h>
+#include <linux/memcontrol.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -168,6 +219,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/siphash.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/spinlock.h>
@@ -181,7 +233,14 @@
 #include "cmap_trace.h"
 
 #define CMAP_MAX_BUCKETS	((u32)BIT(26))
-#define CMAP_COUNT_BATCH	16	/* percpu_counter batch */
+#define CMAP_COUNT_BATCH	16	/* percpu_counter batch of nr: entries */
+/*
+ * percpu_counter batch of bytes. An entry charges 64 to 8192 bytes (the
+ * kmalloc sizes of 40 + 1 to 40 + 256 + 4096 bytes), so a CPU folds its
+ * share into the shared count once per 256 KiB of net change: after 32
+ * inserts of the largest entries, 4096 of the smallest.
+ */
+#define CMAP_BYTES_BATCH	(256 * 1024)
 #define CMAP_WORK_CHUNK		64	/* buckets between cond_resched() */
 #define CMAP_SCAN_RANGES	256	/* bucket ranges one scan call visits */
 #define CMAP_RETRY_MS		50	/* first retry after a failed allocation */
@@ -204,6 +263,7 @@
  * @mig_prev: while linked, under its bucket's lock: the migration's back
  *           link (the entry before it in the chain, NULL for the first);
  *           a linked entry's @rcu is unused, so migration borrows it
+ * @map:     the map whose bytes it is charged to, until it is freed
  * @hash:    siphash of the key (low 32 bits)
  * @key_len: key length
  * @val_len: value length
@@ -215,6 +275,7 @@ struct cmap_entry {
 		struct rcu_head rcu;
 		struct cmap_entry *mig_prev;
 	};
+	struct cmap *map;
 	u32 hash;
 	u16 key_len;
 	u16 val_len;
@@ -241,6 +302,8 @@ struct cmap_bucket {
  * @moved_entries: entries moved so far (for the trace event)
  * @start_ns:    when this table's migration began
  * @rcu:         deferred free
+ * @map:         the map whose bytes it is charged to, until it is freed
+ * @bytes:       bytes charged: what its two allocations took
  * @buckets:     the array
  */
 struct cmap_table {
@@ -252,6 +315,8 @@ struct cmap_table {
 	atomic_t moved_entries;
 	u64 start_ns;
 	struct rcu_head rcu;
+	struct cmap *map;
+	size_t bytes;
 	struct cmap_bucket *buckets;
 };
 
@@ -265,8 +330,10 @@ struct cmap_table {
  * @max_entries: entry limit or 0
  * @max_bytes:   memory limit or 0
  * @gfp:         allocation flags
+ * @memcg:       memory cgroup tables are charged to (the creator's), or NULL
  * @nr:          entries
- * @bytes:       bytes charged (entries and tables)
+ * @bytes:       bytes charged: allocated sizes of entries and tables, until
+ *               they are freed
  * @moved_w:     buckets migrated by writers
  * @mutex:       held by the worker, cmap_clear() and stats walks; tables
  *               are retired (and resizes start) only under it
@@ -288,6 +355,7 @@ struct cmap {
 	u32 max_entries;
 	u64 max_bytes;
 	gfp_t gfp;
+	struct mem_cgroup *memcg;
 	struct percpu_counter nr;
 	struct percpu_counter bytes;
 	struct percpu_counter moved_w;
@@ -422,14 +490,30 @@ static inline const u8 *cmap_val(const struct cmap_entry *e)
 	return e->data + e->key_len;
 }
 
+/* What kmalloc() really takes for an entry: its slab object size. */
 static inline size_t cmap_entry_bytes(u32 key_len, u32 val_len)
 {
-	return sizeof(struct cmap_entry) + key_len + val_len;
+	return kmalloc_size_roundup(sizeof(struct cmap_entry) + key_len +
+				    val_len);
 }
 
-static inline size_t cmap_table_bytes(u32 size)
+/*
+ * What kvmalloc() takes for @n bytes: a kmalloc size (whole pages in a
+ * power-of-two order above 8 KiB), or whole pages if it fell back to
+ * vmalloc (@p NULL: the most it can take, before allocating).
+ */
+static size_t cmap_kv_bytes(const void *p, size_t n)
 {
-	return sizeof(struct cmap_table) + (size_t)size * sizeof(struct cmap_bucket);
+	if (n > KMALLOC_MAX_SIZE || (p && is_vmalloc_addr(p)))
+		return PAGE_ALIGN(n);
+	return kmalloc_size_roundup(n);
+}
+
+/* What a table of @size buckets takes: its struct and its bucket array. */
+static size_t cmap_table_bytes(u32 size, const void *buckets)
+{
+	return kmalloc_size_roundup(sizeof(struct cmap_table)) +
+	       cmap_kv_bytes(buckets, (size_t)size * sizeof(struct cmap_bucket));
 }
 
 /*
@@ -508,9 +592,10 @@ noinline struct cmap_entry *cmap_alloc_entry(struct cmap *map, u32 hash,
 {
 	struct cmap_entry *e;
 
-	e = kmalloc(cmap_entry_bytes(key_len, val_len), map->gfp);
+	e = kmalloc(sizeof(*e) + key_len + val_len, map->gfp);
 	if (!e)
 		return NULL;
+	e->map = map;
 	e->hash = hash;
 	e->key_len = key_len;
 	e->val_len = val_len;
@@ -521,10 +606,32 @@ noinline struct cmap_entry *cmap_alloc_entry(struct cmap *map, u32 hash,
 }
 ALLOW_ERROR_INJECTION(cmap_alloc_entry, NULL);
 
+/* The table's two allocations, charged to @map->memcg if it has one. */
+static struct cmap_table *cmap_alloc_table_mem(struct cmap *map, u32 size)
+{
+	struct mem_cgroup *old = set_active_memcg(map->memcg);
+	struct cmap_table *tbl;
+
+	tbl = kzalloc(sizeof(*tbl), map->gfp);
+	if (tbl) {
+		tbl->buckets = kvmalloc_array(size, sizeof(*tbl->buckets),
+					      map->gfp | __GFP_NOWARN);
+		if (!tbl->buckets) {
+			kfree(tbl);
+			tbl = NULL;
+		}
+	}
+	set_active_memcg(old);
+	return tbl;
+}
+
 /**
  * cmap_alloc_table() - allocate and initialise an unpublished table
- * @map:  the map, for its gfp flags
+ * @map:  the map, for its gfp flags and memory cgroup
  * @size: number of buckets, a power of two
+ *
+ * The memory is charged to the map's memory cgroup (its creator's), also
+ * when the resize worker allocates it.
  *
  * Context: process context, may sleep; called with no spinlock held.
  * Return: the table, or NULL if out of memory.
@@ -534,15 +641,11 @@ noinline struct cmap_table *cmap_alloc_table(struct cmap *map, u32 size)
 	struct cmap_table *tbl;
 	u32 i;
 
-	tbl = kzalloc(sizeof(*tbl), map->gfp);
+	tbl = cmap_alloc_table_mem(map, size);
 	if (!tbl)
 		return NULL;
-	tbl->buckets = kvmalloc_array(size, sizeof(*tbl->buckets),
-				      map->gfp | __GFP_NOWARN);
-	if (!tbl->buckets) {
-		kfree(tbl);
-		return NULL;
-	}
+	tbl->map = map;
+	tbl->bytes = cmap_table_bytes(size, tbl->buckets);
 	tbl->size = size;
 	tbl->bits = ilog2(size);
 	for (i = 0; i < size; i++) {
@@ -558,37 +661,6 @@ static void cmap_free_table(struct cmap_table *tbl)
 {
 	kvfree(tbl->buckets);
 	kfree(tbl);
-}
-
-#ifndef CMAP_FAULT_EARLY_FREE	/* FAULT: these would be unused */
-static void cmap_table_free_rcu(struct rcu_head *head)
-{
-	cmap_free_table(container_of(head, struct cmap_table, rcu));
-}
-
-static void cmap_entry_free_rcu(struct rcu_head *head)
-{
-	kfree(container_of(head, struct cmap_entry, rcu));
-}
-#endif
-
-/* Free @e once current RCU readers are done with it. */
-static void cmap_defer_free_entry(struct cmap_entry *e)
-{
-#ifdef CMAP_FAULT_EARLY_FREE	/* FAULT: no grace period */
-	kfree(e);
-#else
-	call_rcu(&e->rcu, cmap_entry_free_rcu);
-#endif
-}
-
-static void cmap_defer_free_table(struct cmap_table *tbl)
-{
-#ifdef CMAP_FAULT_EARLY_FREE	/* FAULT: no grace period */
-	cmap_free_table(tbl);
-#else
-	call_rcu(&tbl->rcu, cmap_table_free_rcu);
-#endif
 }
 
 /* ---- accounting ---- */
@@ -607,30 +679,88 @@ static s64 cmap_counter_sum(struct percpu_counter *c)
 	return data_race(percpu_counter_sum_positive(c));
 }
 
-static int cmap_counter_compare(struct percpu_counter *c, s64 rhs)
+static int cmap_counter_compare(struct percpu_counter *c, s64 rhs, s32 batch)
 {
 	/* racy by design: may sum other CPUs' counters */
-	return data_race(__percpu_counter_compare(c, rhs, CMAP_COUNT_BATCH));
+	return data_race(__percpu_counter_compare(c, rhs, batch));
 }
 
 /* Add @amount to @c; if that passes @limit (0: none), undo it. */
-static int cmap_reserve(struct percpu_counter *c, s64 amount, u64 limit)
+static int cmap_reserve(struct percpu_counter *c, s64 amount, u64 limit,
+			s32 batch)
 {
-	percpu_counter_add_batch(c, amount, CMAP_COUNT_BATCH);
+	percpu_counter_add_batch(c, amount, batch);
 	if (!limit || amount <= 0)
 		return 0;
-	if (cmap_counter_compare(c, limit) <= 0)
+	if (cmap_counter_compare(c, limit, batch) <= 0)
 		return 0;
-	percpu_counter_add_batch(c, -amount, CMAP_COUNT_BATCH);
+	percpu_counter_add_batch(c, -amount, batch);
 	return -ENOSPC;
 }
 
-static void cmap_uncharge(struct cmap *map, const struct cmap_entry *e)
+static int cmap_charge_bytes(struct cmap *map, size_t bytes)
+{
+	return cmap_reserve(&map->bytes, bytes, map->max_bytes,
+			    CMAP_BYTES_BATCH);
+}
+
+static void cmap_uncharge_bytes(struct cmap *map, size_t bytes)
+{
+	percpu_counter_add_batch(&map->bytes, -(s64)bytes, CMAP_BYTES_BATCH);
+}
+
+static void cmap_dec_entries(struct cmap *map)
 {
 	percpu_counter_add_batch(&map->nr, -1, CMAP_COUNT_BATCH);
-	percpu_counter_add_batch(&map->bytes,
-				 -(s64)cmap_entry_bytes(e->key_len, e->val_len),
-				 CMAP_COUNT_BATCH);
+}
+
+/*
+ * ---- freeing: the bytes charge goes with the memory ----
+ * A deleted or replaced entry, and a retired table, stay charged to the
+ * map's bytes until they are freed, after a grace period.
+ */
+
+static void cmap_release_entry(struct cmap_entry *e)
+{
+	cmap_uncharge_bytes(e->map, cmap_entry_bytes(e->key_len, e->val_len));
+	kfree(e);
+}
+
+static void cmap_release_table(struct cmap_table *tbl)
+{
+	cmap_uncharge_bytes(tbl->map, tbl->bytes);
+	cmap_free_table(tbl);
+}
+
+#ifndef CMAP_FAULT_EARLY_FREE	/* FAULT: these would be unused */
+static void cmap_table_free_rcu(struct rcu_head *head)
+{
+	cmap_release_table(container_of(head, struct cmap_table, rcu));
+}
+
+static void cmap_entry_free_rcu(struct rcu_head *head)
+{
+	cmap_release_entry(container_of(head, struct cmap_entry, rcu));
+}
+#endif
+
+/* Free @e once current RCU readers are done with it. */
+static void cmap_defer_free_entry(struct cmap_entry *e)
+{
+#ifdef CMAP_FAULT_EARLY_FREE	/* FAULT: no grace period */
+	cmap_release_entry(e);
+#else
+	call_rcu(&e->rcu, cmap_entry_free_rcu);
+#endif
+}
+
+static void cmap_defer_free_table(struct cmap_table *tbl)
+{
+#ifdef CMAP_FAULT_EARLY_FREE	/* FAULT: no grace period */
+	cmap_release_table(tbl);
+#else
+	call_rcu(&tbl->rcu, cmap_table_free_rcu);
+#endif
 }
 
 /* ---- the worker is kicked by writers ---- */
@@ -653,13 +783,15 @@ static void cmap_kick(struct cmap *map)
 static bool cmap_wants_grow(struct cmap *map, struct cmap_table *tbl)
 {
 	return tbl->size < CMAP_MAX_BUCKETS &&
-	       cmap_counter_compare(&map->nr, (s64)tbl->size / 4 * 3) > 0;
+	       cmap_counter_compare(&map->nr, (s64)tbl->size / 4 * 3,
+				    CMAP_COUNT_BATCH) > 0;
 }
 
 static bool cmap_wants_shrink(struct cmap *map, struct cmap_table *tbl)
 {
 	return tbl->size > map->min_size &&
-	       cmap_counter_compare(&map->nr, ((s64)tbl->size + 4) / 5) < 0;
+	       cmap_counter_compare(&map->nr, ((s64)tbl->size + 4) / 5,
+				    CMAP_COUNT_BATCH) < 0;
 }
 
 /* ---- migration ---- */
@@ -978,16 +1110,17 @@ EXPORT_SYMBOL_GPL(cmap_lookup);
 
 /* ---- update and delete ---- */
 
-/* Replace the entry linked from *@link by @ne, in place. */
+/*
+ * Replace the entry linked from *@link by @ne, in place. @ne is charged in
+ * full: the old entry stays charged until it is freed, a grace period on.
+ */
 static int __cmap_replace(struct cmap *map, struct cmap_bucket *b,
 			  struct cmap_entry __rcu **link,
 			  struct cmap_entry *ne, struct cmap_entry **oldp)
 {
 	struct cmap_entry *old = __cmap_deref(link, b);
-	s64 delta = (s64)cmap_entry_bytes(ne->key_len, ne->val_len) -
-		    (s64)cmap_entry_bytes(old->key_len, old->val_len);
 
-	if (cmap_reserve(&map->bytes, delta, map->max_bytes))
+	if (cmap_charge_bytes(map, cmap_entry_bytes(ne->key_len, ne->val_len)))
 		return -ENOSPC;
 	RCU_INIT_POINTER(ne->next, __cmap_next(old, b));
 	__cmap_publish(link, ne);
@@ -998,12 +1131,10 @@ static int __cmap_replace(struct cmap *map, struct cmap_bucket *b,
 static int __cmap_insert(struct cmap *map, struct cmap_bucket *b,
 			 struct cmap_entry *ne)
 {
-	s64 size = cmap_entry_bytes(ne->key_len, ne->val_len);
-
-	if (cmap_reserve(&map->nr, 1, map->max_entries))
+	if (cmap_reserve(&map->nr, 1, map->max_entries, CMAP_COUNT_BATCH))
 		return -ENOSPC;
-	if (cmap_reserve(&map->bytes, size, map->max_bytes)) {
-		percpu_counter_add_batch(&map->nr, -1, CMAP_COUNT_BATCH);
+	if (cmap_charge_bytes(map, cmap_entry_bytes(ne->key_len, ne->val_len))) {
+		cmap_dec_entries(map);
 		return -ENOSPC;
 	}
 	RCU_INIT_POINTER(ne->next, __cmap_first(b));
@@ -1125,7 +1256,7 @@ int cmap_delete(struct cmap *map, const void *key, u32 key_len)
 	if (link) {
 		e = __cmap_deref(link, b);
 		__cmap_publish(link, __cmap_next(e, b));
-		cmap_uncharge(map, e);
+		cmap_dec_entries(map);
 	}
 	cmap_unlock_writer(b);
 	if (e)
@@ -1179,14 +1310,16 @@ static bool cmap_start_resize(struct cmap *map, struct cmap_table *tbl)
 	 * its memory cap keeps its table (inserts already fail with
 	 * -ENOSPC; deletes kick the worker again).
 	 */
-	if (cmap_reserve(&map->bytes, cmap_table_bytes(size), map->max_bytes))
+	if (cmap_charge_bytes(map, cmap_table_bytes(size, NULL)))
 		return false;
 	fut = cmap_alloc_table(map, size);
 	if (!fut) {
-		percpu_counter_add(&map->bytes, -(s64)cmap_table_bytes(size));
+		cmap_uncharge_bytes(map, cmap_table_bytes(size, NULL));
 		cmap_alloc_failed(map);
 		return false;
 	}
+	/* Charged at the most kvmalloc could take: keep what it took. */
+	cmap_uncharge_bytes(map, cmap_table_bytes(size, NULL) - fut->bytes);
 	map->retry_ms = CMAP_RETRY_MS;
 	tbl->start_ns = ktime_get_ns();
 	trace_cmap_resize_start(map, tbl->size, size, size > tbl->size);
@@ -1240,8 +1373,7 @@ static void cmap_finish_resize(struct cmap *map, struct cmap_table *tbl,
 	trace_cmap_resize_end(map, tbl->size, fut->size,
 			      ktime_get_ns() - tbl->start_ns,
 			      atomic_read(&tbl->moved_entries));
-	percpu_counter_add(&map->bytes, -(s64)cmap_table_bytes(tbl->size));
-	cmap_defer_free_table(tbl);
+	cmap_defer_free_table(tbl);	/* uncharged when freed */
 }
 
 /* One step of the resize state machine; true if there is more to do. */
@@ -1315,6 +1447,9 @@ static int cmap_apply_config(struct cmap *map, const struct cmap_config *cfg)
 	map->hash_mask = cfg && cfg->hash_mask ? cfg->hash_mask : U32_MAX;
 	get_random_bytes(&map->hash_key, sizeof(map->hash_key));
 	get_random_bytes(&map->scan_key, sizeof(map->scan_key));
+	/* The creator's memory cgroup pays for the tables (see DOC). */
+	if (map->gfp & __GFP_ACCOUNT)
+		map->memcg = get_mem_cgroup_from_mm(current->mm);
 	map->retry_ms = CMAP_RETRY_MS;
 	return 0;
 }
@@ -1345,7 +1480,7 @@ struct cmap *cmap_create(const struct cmap_config *cfg)
 	tbl = cmap_alloc_table(map, map->min_size);
 	if (!tbl)
 		goto destroy_counters;
-	percpu_counter_add(&map->bytes, cmap_table_bytes(tbl->size));
+	percpu_counter_add_batch(&map->bytes, tbl->bytes, CMAP_BYTES_BATCH);
 	RCU_INIT_POINTER(map->tbl, tbl);
 	mutex_init(&map->mutex);
 	INIT_DELAYED_WORK(&map->work, cmap_worker);
@@ -1354,6 +1489,7 @@ struct cmap *cmap_create(const struct cmap_config *cfg)
 destroy_counters:
 	cmap_destroy_counters(map);
 free_map:
+	mem_cgroup_put(map->memcg);
 	kfree(map);
 	return ERR_PTR(err);
 }
@@ -1409,6 +1545,7 @@ void cmap_destroy(struct cmap *map)
 	rcu_barrier();
 	mutex_destroy(&map->mutex);
 	cmap_destroy_counters(map);
+	mem_cgroup_put(map->memcg);
 	kfree(map);
 }
 EXPORT_SYMBOL_GPL(cmap_destroy);
@@ -1424,7 +1561,7 @@ static void cmap_clear_bucket(struct cmap *map, struct cmap_bucket *b)
 		__cmap_publish(&b->first, cmap_nulls(b));
 	for (; !cmap_is_nulls(e); e = next) {
 		next = __cmap_next(e, b);
-		cmap_uncharge(map, e);
+		cmap_dec_entries(map);
 		cmap_defer_free_entry(e);
 	}
 	spin_unlock(&b->lock);
@@ -1436,9 +1573,12 @@ static void cmap_clear_bucket(struct cmap *map, struct cmap_bucket *b)
  *
  * Entries present for the whole call are removed; entries inserted
  * concurrently may survive. Tables are walked oldest first, so an entry
- * migrating meanwhile is met in the table it moved to.
+ * migrating meanwhile is met in the table it moved to. Returns once the
+ * removed entries are freed (rcu_barrier()), so their bytes are no longer
+ * charged to the map.
  *
- * Context: process context, sleeps (takes the map's resize mutex).
+ * Context: process context, sleeps (takes the map's resize mutex, waits
+ * for a grace period and the callbacks before it).
  */
 void cmap_clear(struct cmap *map)
 {
@@ -1454,6 +1594,7 @@ void cmap_clear(struct cmap *map)
 		}
 	}
 	mutex_unlock(&map->mutex);
+	rcu_barrier();		/* the cleared entries are freed, uncharged */
 	cmap_kick(map);		/* probably time to shrink */
 }
 EXPORT_SYMBOL_GPL(cmap_clear);

@@ -25,11 +25,15 @@ struct cmap;
  *               least CMAP_MIN_BUCKETS. 0 selects the default.
  * @max_entries: insertions beyond this many entries fail with -ENOSPC;
  *               0 means no limit.
- * @max_bytes:   memory cap for entries plus bucket arrays; an insert that
- *               would exceed it fails with -ENOSPC; 0 means no limit.
- * @gfp:         allocation flags for entries and tables (the device passes
- *               GFP_KERNEL_ACCOUNT so memory is charged to the caller's
- *               memory cgroup). Must allow sleeping.
+ * @max_bytes:   memory cap for entries plus tables, at their allocated
+ *               (kmalloc_size_roundup()) sizes and until they are freed;
+ *               an insert or replace that would exceed it fails with
+ *               -ENOSPC; 0 means no limit.
+ * @gfp:         allocation flags for entries and tables. Must allow
+ *               sleeping. With __GFP_ACCOUNT (the device passes
+ *               GFP_KERNEL_ACCOUNT) entries are charged to the memory
+ *               cgroup of the task inserting them, tables to that of the
+ *               task calling cmap_create().
  * @hash_mask:   for tests only: ANDed into every key's hash, so that many
  *               keys share a bucket (0: none, the default). Never set it
  *               outside tests: it defeats the keyed hash.
@@ -48,7 +52,8 @@ struct cmap_config {
 /**
  * struct cmap_core_stats - a snapshot of a map's state and history
  * @entries:         number of entries (exact sum of the per-CPU counters)
- * @bytes:           memory charged to the map (entries and bucket arrays)
+ * @bytes:           memory charged to the map: entries and tables at their
+ *                   allocated sizes, until they are freed
  * @buckets:         size of the table lookups start from
  * @future_buckets:  size of the table being migrated to, 0 if no resize
  * @migrated:        buckets of the current table already migrated

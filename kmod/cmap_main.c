@@ -71,9 +71,12 @@ static int __init cmap_init(void)
 		.max_entries = max_entries,
 		.max_bytes = max_bytes,
 		/*
-		 * Charged to the caller's memory cgroup; over its limit an
-		 * insert fails with -ENOMEM instead of invoking the OOM
-		 * killer (__GFP_RETRY_MAYFAIL), quietly: user space asked.
+		 * Entries are charged to the memory cgroup of the task that
+		 * inserts them, tables to that of the task loading the module
+		 * (this one: cmap_create() keeps a reference until unload).
+		 * Over its limit an insert fails with -ENOMEM, a grow is
+		 * postponed, instead of invoking the OOM killer
+		 * (__GFP_RETRY_MAYFAIL), quietly: user space asked.
 		 */
 		.gfp = GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN,
 	};

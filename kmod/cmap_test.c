@@ -384,10 +384,220 @@ static void test_limits(void)
 	CT_CHECK(ok > 5 && ok < 100);
 	CT_CHECK(st.bytes <= limit);
 	CT_CHECK(st.entries == ok);
+	/*
+	 * Full, with less room than one entry: a replacement charges its new
+	 * entry in full (the old one stays charged until it is freed), so
+	 * even one of the same size is refused.
+	 */
+	CT_CHECK(cmap_update(map, key, mkkey(key, "key", 0), val, sizeof(val),
+			     0) == -ENOSPC);
+	/* A delete makes room once its entry is freed, a grace period on. */
+	CT_CHECK(del(map, "key", 1) == 0);
+	rcu_barrier();
 	CT_CHECK(cmap_update(map, key, mkkey(key, "key", 0), val, 10, 0) == 0);
-	CT_CHECK(cmap_update(map, key, mkkey(key, "key", 0), val, 100, 0) == 0);
+	cmap_get_stats(map, &st);
+	CT_CHECK(st.bytes <= limit);
 	cmap_destroy(map);
 }
+
+#ifndef __KERNEL__
+/*
+ * User space only: these read the shim's own books, the rounded sizes of
+ * the live allocations (shim_alloc_bytes) and the percpu_counter slow
+ * paths taken (shim_pcpu_folds, shim_pcpu_sums).
+ */
+static s64 live_bytes(void)
+{
+	return __atomic_load_n(&shim_alloc_bytes, __ATOMIC_RELAXED);
+}
+
+static s64 map_bytes(struct cmap *map)
+{
+	struct cmap_core_stats st;
+
+	cmap_get_stats(map, &st);
+	return st.bytes;
+}
+
+/* Once no resize runs and no free is pending: charged == allocated. */
+static bool charged_is_allocated(struct cmap *map, s64 live0, s64 bytes0)
+{
+	s64 live, bytes;
+
+	CT_CHECK(wait_between(map, 16, U32_MAX));	/* no resize runs */
+	rcu_barrier();
+	live = live_bytes() - live0;
+	bytes = map_bytes(map) - bytes0;
+	if (live != bytes)
+		pr_err("# allocated %lld, charged %lld\n", (long long)live,
+		       (long long)bytes);
+	return live == bytes;
+}
+
+/*
+ * max_bytes counts what the allocator really takes (kmalloc's rounded
+ * sizes, tables included), and keeps counting it until the memory is
+ * freed: a deleted entry stays charged while a reader may hold it.
+ */
+static void test_charged_sizes(void)
+{
+	static u8 val[CMAP_VALUE_MAX];
+	s64 live0 = live_bytes(), bytes0, b;
+	struct cmap *map = mkmap(0, 0, 0);
+	char key[KEY_BUF];
+	u32 i, klen;
+
+	CT_CHECK(map);
+	if (!map)
+		return;
+	/* what the map itself took: its struct, its first table */
+	bytes0 = map_bytes(map);
+	live0 = live_bytes() - bytes0;
+	CT_CHECK(charged_is_allocated(map, live0, 0));
+	/* 40-byte header + 1-byte key: kmalloc-64 */
+	b = map_bytes(map);
+	CT_CHECK(cmap_update(map, "a", 1, NULL, 0, 0) == 0);
+	CT_CHECK(map_bytes(map) - b == 64);
+	/* header + 8-byte key + 4 KiB value: kmalloc-8k */
+	b = map_bytes(map);
+	CT_CHECK(cmap_update(map, "big-key!", 8, val, 4096, 0) == 0);
+	CT_CHECK(map_bytes(map) - b == 8192);
+	CT_CHECK(charged_is_allocated(map, live0, 0));
+	/* every size class, and tables grown on the way */
+	for (i = 0; i < 3000; i++) {
+		klen = mkkey(key, "key", i);
+		CT_CHECK(cmap_update(map, key, klen, val, i * 37 % 4097, 0) == 0);
+	}
+	CT_CHECK(charged_is_allocated(map, live0, 0));
+	for (i = 0; i < 3000; i += 2) {
+		klen = mkkey(key, "key", i);
+		if (i % 4)
+			CT_CHECK(cmap_delete(map, key, klen) == 0);
+		else
+			CT_CHECK(cmap_update(map, key, klen, val, i % 300, 0) == 0);
+	}
+	CT_CHECK(charged_is_allocated(map, live0, 0));
+	/* Held by a reader: still allocated, still charged. */
+	b = map_bytes(map);
+	rcu_read_lock();
+	CT_CHECK(cmap_delete(map, "big-key!", 8) == 0);
+	CT_CHECK(map_bytes(map) == b);
+	rcu_read_unlock();
+	rcu_barrier();
+	CT_CHECK(b - map_bytes(map) == 8192);
+	cmap_clear(map);	/* returns once the entries are freed */
+	CT_CHECK(map_bytes(map) == live_bytes() - live0);
+	CT_CHECK(charged_is_allocated(map, live0, 0));
+	cmap_destroy(map);
+}
+
+#define MIX_KEYS	1024
+
+/**
+ * struct mix_ctx - one thread of the steady-state mix
+ * @map:     the map
+ * @base:    first of the thread's own MIX_KEYS keys
+ * @ops:     updates to do
+ * @present: how many of its keys are in the map, by the thread's model
+ * @errors:  answers the model did not expect
+ * @in:      which of its keys are in the map
+ */
+struct mix_ctx {
+	struct cmap *map;
+	u32 base;
+	u32 ops;
+	u32 present;
+	u32 errors;
+	u8 in[MIX_KEYS];
+};
+
+/* Half deletes, half puts of 0..199-byte values (inserts or replaces). */
+static int mix_thread(void *arg)
+{
+	struct mix_ctx *c = arg;
+	u32 seed = c->base + 1, r, i, k, klen;
+	char key[KEY_BUF];
+	u8 val[200];
+	int err;
+
+	memset(val, 0x5a, sizeof(val));
+	for (i = 0; i < c->ops; i++) {
+		r = xorshift(&seed);
+		k = r % MIX_KEYS;
+		klen = mkkey(key, "mix", c->base + k);
+		if (r & BIT(16)) {
+			err = cmap_delete(c->map, key, klen);
+			c->errors += err != (c->in[k] ? 0 : -ENOENT);
+			c->present -= c->in[k];
+			c->in[k] = 0;
+		} else {
+			err = cmap_update(c->map, key, klen, val,
+					  (r >> 20) % sizeof(val), 0);
+			c->errors += err != 0;
+			c->present += !c->in[k];
+			c->in[k] = 1;
+		}
+	}
+	return 0;
+}
+
+#define MIX_THREADS	4
+
+/*
+ * Item 9 of the essay: the update path takes no shared lock. A steady
+ * state (a table at rest, far from its thresholds and limits; half the
+ * keys present; deletes and puts of mixed sizes) must take the counters'
+ * slow paths (a fold into the shared count, or an exact sum: both take
+ * the counter's lock) at most once per 100 updates.
+ */
+static void test_counter_slow_paths(void)
+{
+	static struct mix_ctx ctx[MIX_THREADS];
+	struct task_struct *t[MIX_THREADS];
+	u64 folds, sums, ops = 0, present = 0, errors = 0;
+	struct cmap *map = mkmap(8192, 1U << 20, 1ULL << 30);
+	char key[KEY_BUF];
+	u32 i, k;
+
+	CT_CHECK(map);
+	if (!map)
+		return;
+	for (i = 0; i < MIX_THREADS; i++) {
+		ctx[i] = (struct mix_ctx){ .map = map, .base = i * MIX_KEYS,
+					   .ops = 25000 };
+		for (k = 0; k < MIX_KEYS; k += 2) {
+			CT_CHECK(cmap_update(map, key,
+					     mkkey(key, "mix", i * MIX_KEYS + k),
+					     "v", 1, 0) == 0);
+			ctx[i].in[k] = 1;
+			ctx[i].present++;
+		}
+	}
+	folds = __atomic_load_n(&shim_pcpu_folds, __ATOMIC_RELAXED);
+	sums = __atomic_load_n(&shim_pcpu_sums, __ATOMIC_RELAXED);
+	for (i = 0; i < MIX_THREADS; i++)
+		t[i] = kthread_run(mix_thread, &ctx[i], "cmap_test/mix%u", i);
+	for (i = 0; i < MIX_THREADS; i++) {
+		CT_CHECK(!IS_ERR(t[i]));
+		if (!IS_ERR(t[i]))
+			kthread_stop(t[i]);
+		ops += ctx[i].ops;
+		present += ctx[i].present;
+		errors += ctx[i].errors;
+	}
+	folds = __atomic_load_n(&shim_pcpu_folds, __ATOMIC_RELAXED) - folds;
+	sums = __atomic_load_n(&shim_pcpu_sums, __ATOMIC_RELAXED) - sums;
+	pr_info("# %llu updates by %u threads: %llu folds, %llu exact sums\n",
+		(unsigned long long)ops, MIX_THREADS,
+		(unsigned long long)folds, (unsigned long long)sums);
+	CT_CHECK(!errors);
+	CT_CHECK((folds + sums) * 100 <= ops);
+	/* the counters, slow paths and all, still add up */
+	CT_CHECK(cmap_count(map) == present);
+	CT_CHECK(map_bytes(map) > 0);
+	cmap_destroy(map);
+}
+#endif
 
 /* ---- scans ---- */
 
@@ -911,6 +1121,10 @@ static const struct cmap_case cmap_cases[] = {
 	{ "alloc_failure_retry", test_alloc_failure },
 #endif
 	{ "limits", test_limits },
+#ifndef __KERNEL__
+	{ "charged_sizes", test_charged_sizes },
+	{ "counter_slow_paths", test_counter_slow_paths },
+#endif
 	{ "scan", test_scan },
 	{ "scan_across_resizes", test_scan_resize },
 	{ "clear_stats", test_clear_stats },

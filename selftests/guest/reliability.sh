@@ -25,7 +25,11 @@
 #            gives it a boot of its own.
 #   limits   max_entries and max_bytes under concurrent inserts; a memory
 #            cgroup with a small memory.max gets -ENOMEM, nothing is
-#            OOM-killed and the map keeps working
+#            OOM-killed and the map keeps working; the module loaded from a
+#            small cgroup: that cgroup pays for the tables, a grow it cannot
+#            pay for is postponed (and completes once it can), nothing is
+#            OOM-killed; a replace loop of 4 KiB values at max_bytes=4 MiB
+#            never holds more slab than that plus a bound
 #   perms    with the default mode a non-root user cannot open /dev/cmap
 #   chains   cmap loaded with test_hash_bits=0 (a test-only parameter: every
 #            key in one bucket): chains of 1000 and 10000 entries (and
@@ -94,10 +98,10 @@ done
 # make check: kmemleak scans once, after the last cycle (a leak stays
 # allocated, so the last scan sees every cycle's); --full after each.
 fuzz_calls=50000 fuzz_secs=0 fault_secs=10 cycles=3 scan_each=0
-cap_entries=1500 cap_bytes=1048576
+cap_entries=1500 cap_bytes=1048576 replace_secs=3
 if [ $full = 1 ]; then
 	fuzz_calls=1000000 fault_secs=30 cycles=20 scan_each=1
-	cap_entries=3000 cap_bytes=2097152
+	cap_entries=3000 cap_bytes=2097152 replace_secs=20
 	[ "$flavor" = kasan ] || cycles=5
 fi
 # Explicit budgets win: --fuzz-secs alone fuzzes for that long, with
@@ -360,6 +364,126 @@ if runs cycles; then
 	fi
 fi
 
+# The tables are charged to the cgroup of the task that loaded the module
+# (item 3 of issue 14): load it from a cgroup, then let that cgroup's limit
+# stop a grow. The grow is postponed (resize_alloc_failures), the map keeps
+# working at its size, nothing is OOM-killed; with the limit lifted the
+# grow completes and the cgroup's memory.current rises by about what the
+# new table took (STATS bytes, within the per-CPU charge stocks).
+memcg_tables() {
+	local cg=/sys/fs/cgroup/cmap-owner base s0 s1 s2 c1 c2 dc db f0 f1 b1 kills0 kills1 cg_kills tol
+	unload
+	rmdir "$cg" 2>/dev/null
+	mkdir "$cg"
+	[ -e "$cg/memory.swap.max" ] && echo 0 >"$cg/memory.swap.max"
+	sh -c "echo \$\$ >'$cg/cgroup.procs' && exec insmod '$ko' max_entries=0 max_bytes=0" ||
+		{ tap_fail "memcg tables: insmod from a cgroup"; return; }
+	base=$(cat "$cg/memory.current")
+	# 128 KiB of room: the first grows fit, one to 8192 buckets not.
+	echo $((base + 131072)) >"$cg/memory.max"
+	kills0=$(dmesg | grep -c 'Killed process')
+	"$model" stats >"$L/owner0.log"
+	# from the root cgroup: the entries are charged there, not to $cg
+	t0=$(date +%s)
+	run_tap "memcg tables: 10000 inserts, the loader's cgroup full" owner-insert \
+		"$model" insert --keys 10000
+	sleep 1
+	"$model" stats >"$L/owner1.log"
+	f0=$(sed -n 's/^resize_alloc_failures=//p' "$L/owner0.log")
+	f1=$(sed -n 's/^resize_alloc_failures=//p' "$L/owner1.log")
+	b1=$(sed -n 's/^buckets=//p' "$L/owner1.log")
+	cg_kills=$(awk '/^oom_kill /{print $2}' "$cg/memory.events")
+	kills1=$(dmesg | grep -c 'Killed process')
+	if [ "${f1:-0}" -gt "${f0:-0}" ] && [ "${b1:-0}" -lt 16384 ] &&
+		[ "${cg_kills:-0}" = 0 ] && [ "$kills0" = "$kills1" ]; then
+		tap_ok "memcg tables: the grow the loader's cgroup cannot pay for is postponed ($((f1 - f0)) allocation failures, $b1 buckets for 10000 entries; oom_kill $cg_kills, 'Killed process' $kills0 -> $kills1)"
+	else
+		tap_fail "memcg tables: the grow the loader's cgroup cannot pay for is postponed (failures $f0 -> $f1, $b1 buckets, oom_kill $cg_kills, 'Killed process' $kills0 -> $kills1)" "$L/owner1.log"
+	fi
+	run_tap "memcg tables: the map works at its size" owner-check "$model" check
+	s1=$(sed -n 's/^bytes=//p' "$L/owner1.log")
+	c1=$(cat "$cg/memory.current")
+	echo max >"$cg/memory.max"
+	run_tap "memcg tables: with the limit lifted the grow completes" owner-grow \
+		"$model" wait-resize --timeout 60
+	sleep 1	# the old table is freed (and uncharged) a grace period on
+	"$model" stats >"$L/owner2.log"
+	s2=$(sed -n 's/^bytes=//p' "$L/owner2.log")
+	c2=$(cat "$cg/memory.current")
+	dc=$((c2 - c1)) db=$((s2 - s1))
+	# the per-CPU charge stocks hold up to 64 pages each
+	tol=$((ncpu * 262144 + 131072))
+	if [ $db -gt 0 ] && [ $dc -ge $((db - 131072)) ] && [ $dc -le $((db + tol)) ]; then
+		tap_ok "memcg tables: the loader's cgroup paid for the grown table (memory.current +$((dc / 1024)) KiB, tables in STATS bytes +$((db / 1024)) KiB)"
+	else
+		tap_fail "memcg tables: the loader's cgroup paid for the grown table (memory.current +$((dc / 1024)) KiB, tables in STATS bytes +$((db / 1024)) KiB, tolerance -128..+$((tol / 1024)) KiB)" "$L/owner2.log"
+	fi
+	tap_diag "memcg tables: $(($(date +%s) - t0)) s"
+	unload
+	sleep 1
+	rmdir "$cg" 2>/dev/null || true
+}
+
+# max_bytes counts what the slab really holds, until it is freed (item 4
+# of issue 14): a replace loop of 4 KiB values (8 KiB slab objects) at
+# max_bytes = 4 MiB (cmap-model replace: filled to the cap, a quarter
+# deleted for room), run in a cgroup of its own, where its entries are
+# charged: the cgroup's slab (memory.stat slab_unreclaimable, sampled every
+# 0.1 s) never exceeds the cap plus a bound: one entry in flight per
+# thread, 16 more objects (the tool's own slab, memcg's per-CPU stat
+# batching), all at the slab's real object size, and 64 KiB per CPU. When
+# replaced entries were uncharged before their grace period and charged
+# 4 KiB + 60 bytes each, the map held 1000 of these 8 KiB objects (750
+# after the deletes) at this cap, and more awaiting their grace period.
+replace_at_cap() {
+	local cg=/sys/fs/cgroup/cmap-replace cap=4194304 s0 peak=0 pid rc objsz objs bound n t0
+	t0=$(date +%s)
+	load max_entries=0 max_bytes=$cap
+	rmdir "$cg" 2>/dev/null
+	mkdir "$cg"
+	# sets $slab to the cgroup's slab bytes, without a fork (keeps sampling)
+	slab_b() {
+		local k v
+		slab=0
+		while read -r k v; do
+			[ "$k" = slab_unreclaimable ] && { slab=$v; return; }
+		done <"$cg/memory.stat"
+	}
+	slab_b
+	s0=$slab
+	# one thread per CPU, niced: the sampler must get the CPU to sample
+	sh -c "echo \$\$ >'$cg/cgroup.procs' && exec nice -n 10 '$model' replace --threads $ncpu --keys 1000 --value-len 4096 --duration $replace_secs" \
+		>"$L/replace.log" 2>&1 &
+	pid=$!
+	n=0
+	while kill -0 $pid 2>/dev/null; do
+		slab_b
+		[ "$slab" -gt "$peak" ] && peak=$slab
+		n=$((n + 1))
+		sleep 0.1
+	done
+	wait $pid
+	rc=$?
+	grep '^# ' "$L/replace.log"
+	tap_include "max_bytes: replace loop" "$L/replace.log"
+	[ $rc = 0 ] || tap_fail "max_bytes: replace loop exits 0 (got $rc)" "$L/replace.log"
+	# a debug kernel's slab object is bigger than the 8 KiB charged
+	# (KASAN's redzone and metadata): count in its objects (+ memcg's
+	# pointer to the object's cgroup)
+	objsz=$(cat /sys/kernel/slab/kmalloc-cg-8k/slab_size 2>/dev/null || echo 8192)
+	objs=$(((peak - s0) / (objsz + 8)))
+	bound=$(((cap / 8192 + ncpu + 16) * (objsz + 8) + ncpu * 65536))
+	if [ $((peak - s0)) -le $bound ] && [ $n -ge 3 ]; then
+		tap_ok "max_bytes: $ncpu threads replacing 4 KiB values at max_bytes=4 MiB held at most $(((peak - s0) / 1024)) KiB of slab, $objs objects of $objsz bytes (bound $((bound / 1024)) KiB: $((cap / 8192)) for the cap, $ncpu in flight, 16 more, 64 KiB per CPU; $n samples)"
+	else
+		tap_fail "max_bytes: $ncpu threads replacing 4 KiB values at max_bytes=4 MiB held at most $(((peak - s0) / 1024)) KiB of slab, $objs objects of $objsz bytes (bound $((bound / 1024)) KiB; $n samples, 3 needed)" "$L/replace.log"
+	fi
+	tap_diag "max_bytes replace loop: $(($(date +%s) - t0)) s"
+	unload
+	sleep 1
+	rmdir "$cg" 2>/dev/null || true
+}
+
 # ---- (e) limits ----
 if runs limits; then
 	nthreads=$((2 * ncpu))
@@ -404,6 +528,8 @@ if runs limits; then
 		unload
 		sleep 1
 		rmdir "$cg" 2>/dev/null || true
+		memcg_tables
+		replace_at_cap
 	fi
 fi
 

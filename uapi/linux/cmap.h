@@ -110,6 +110,12 @@ enum {
 /* Behaviour that tools may test for in &struct cmap_info.features. */
 #define CMAP_FEAT_SCAN_ONCE	0x1ULL			/* see CMAP_IOC_SCAN */
 #define CMAP_FEAT_SHRINK	0x2ULL			/* the table also shrinks */
+/*
+ * CMAP_FEAT_MEMCG: memory is charged to memory cgroups: an entry to the
+ * cgroup of the task that inserts it, the bucket tables to the cgroup of
+ * the task that loaded the module. Over the limit an insert gets ENOMEM
+ * and a grow is postponed (resize_alloc_failures); nothing is OOM-killed.
+ */
 #define CMAP_FEAT_MEMCG		0x4ULL			/* memory charged to memcg */
 
 /**
@@ -179,7 +185,9 @@ struct cmap_get {
  * Readers see the old value or the new one, never a mix.
  *
  * Errors: EEXIST (NOEXIST and the key is present); ENOENT (EXIST and the
- * key is absent); ENOSPC if the map is at its entry or memory limit.
+ * key is absent); ENOSPC if the map is at its entry or memory limit (the
+ * memory of replaced and deleted entries counts until it is freed, a grace
+ * period later, and a replacement needs room for its whole new entry).
  */
 struct cmap_put {
 	__u32 size;
@@ -312,7 +320,9 @@ struct cmap_scan {
  * @size:            sizeof(struct cmap_stats)
  * @flags:           must be 0
  * @entries:         out: number of entries
- * @bytes:           out: memory charged to the map (entries and tables)
+ * @bytes:           out: memory the map's entries and tables take, at the
+ *                   sizes the allocator gives them, counted until freed
+ *                   (deleted and replaced entries a grace period on)
  * @buckets:         out: size of the table lookups start from
  * @future_buckets:  out: size of the table being migrated to, 0 if none
  * @migrated:        out: buckets of the current table already migrated
@@ -359,6 +369,8 @@ struct cmap_stats {
  * struct cmap_clear - ioctl(CMAP_IOC_CLEAR): remove every entry
  * @size:  sizeof(struct cmap_clear)
  * @flags: must be 0
+ *
+ * Returns once the removed entries' memory is freed.
  */
 struct cmap_clear {
 	__u32 size;

@@ -18,6 +18,15 @@
  *                CPUs, every further insert refused, the map consistent.
  *   check        a full scan agrees with STATS, every entry reads back.
  *   insert       put --keys new keys from one thread: all must succeed.
+ *   replace      fill up to --keys keys of --value-len bytes (until the
+ *                map refuses with ENOSPC), delete the last quarter of them
+ *                (room for the replace loop: at the cap a replacement is
+ *                refused, the old entry's memory counting until it is
+ *                freed), then --threads threads replace random ones of the
+ *                rest with --value-len-byte values for --duration seconds:
+ *                each answer must be 0 or ENOSPC, and afterwards every key
+ *                reads back whole. The memory the map holds meanwhile is
+ *                for the caller to watch.
  *   wait-resize  wait until no resize is pending and the table has the
  *                size the load calls for.
  *   open         try to open the device read-only and read-write, print
@@ -806,8 +815,15 @@ static int mode_fill(void)
 	tap(!other && inserted > 0, "fill: inserts succeed, then fail only with %s (%" PRIu64
 	    " other errors, last %s)", ename(opt.expect), other, ename(last));
 	if (opt.expect == ENOSPC) {
-		/* Bytes an entry charges at most: header, key, value, rounding. */
-		uint64_t entry = 64 + KEY_LEN + opt.value_len;
+		/*
+		 * Bytes an entry charges: header, key, value, rounded up to a
+		 * kmalloc size (64, 96, 128, 192, 256, then powers of two).
+		 */
+		uint64_t entry = 64, need = 40 + KEY_LEN + opt.value_len;
+
+		while (entry < need)
+			entry = entry == 64 ? 96 : entry == 96 ? 128 : entry == 128 ? 192 :
+				entry == 192 ? 256 : entry * 2;
 
 		if (st.max_entries)
 			tap(st.entries >= st.max_entries &&
@@ -871,6 +887,131 @@ static int mode_insert(void)
 	}
 	tap(!failed, "insert: %u puts succeed (%" PRIu64 " failed, last %s)", opt.keys,
 	    failed, ename(last));
+	close(fd);
+	return 0;
+}
+
+/* ---- replace: a replace loop at the memory limit ---- */
+
+struct rworker {
+	pthread_t tid;
+	unsigned int idx;
+	int fd;
+	unsigned int keys;
+	uint64_t ok, refused, other;
+	int other_err;
+};
+
+static void *replace_thread(void *arg)
+{
+	struct rworker *w = arg;
+	static uint8_t vals[MAX_THREADS][CMAP_VALUE_MAX];
+	uint64_t r = opt.seed * 1000 + w->idx;
+	uint8_t *val = vals[w->idx];
+	char k[KEY_LEN];
+	int err;
+
+	while (!atomic_load(&stop)) {
+		mkkey(k, 97, below(&r, w->keys));
+		memset(val, (uint8_t)mix(&r), opt.value_len);
+		err = libcmap_put(w->fd, k, KEY_LEN, val, opt.value_len, CMAP_PUT_ANY);
+		if (!err) {
+			w->ok++;
+		} else if (err == -ENOSPC) {
+			w->refused++;
+		} else {
+			w->other++;
+			w->other_err = err;
+		}
+	}
+	return NULL;
+}
+
+/* Every key of the replace loop reads back whole: the length, one byte. */
+static uint64_t replace_check(int fd, unsigned int keys)
+{
+	static uint8_t val[CMAP_VALUE_MAX];
+	uint64_t bad = 0;
+	char k[KEY_LEN];
+	uint32_t len;
+
+	for (unsigned int i = 0; i < keys; i++) {
+		mkkey(k, 97, i);
+		if (libcmap_get(fd, k, KEY_LEN, val, sizeof(val), &len) ||
+		    len != opt.value_len) {
+			bad++;
+			continue;
+		}
+		for (uint32_t j = 1; j < len; j++)
+			if (val[j] != val[0]) {
+				bad++;
+				break;
+			}
+	}
+	return bad;
+}
+
+static int mode_replace(void)
+{
+	static uint8_t val[CMAP_VALUE_MAX];
+	struct rworker ws[MAX_THREADS] = { 0 };
+	uint64_t ok = 0, refused = 0, other = 0;
+	int fd = open_dev(), err = 0, err2 = 0, last = 0;
+	unsigned int n = 0, filled;
+	struct cmap_stats st;
+	char k[KEY_LEN];
+	double t0;
+
+	memset(val, 0x11, sizeof(val));
+	if (opt.clear && libcmap_clear(fd))
+		return 2;
+	for (n = 0; n < opt.keys; n++) {
+		mkkey(k, 97, n);
+		err = libcmap_put(fd, k, KEY_LEN, val, opt.value_len, CMAP_PUT_ANY);
+		if (err)
+			break;
+	}
+	filled = n;
+	for (; n > filled - filled / 4; n--) {
+		mkkey(k, 97, n - 1);
+		err2 = libcmap_delete(fd, k, KEY_LEN) ?: err2;
+	}
+	tap(n > 0 && (!err || err == -ENOSPC) && !err2,
+	    "replace: filled %u keys of %u-byte values (%s), deleted %u (%s)", filled,
+	    opt.value_len, ename(err), filled - n, ename(err2));
+	if (!n)
+		return 0;
+	printf("# replace: started\n");
+	fflush(stdout);
+	t0 = now();
+	for (unsigned int t = 0; t < opt.threads; t++) {
+		ws[t].idx = t;
+		ws[t].fd = fd;
+		ws[t].keys = n;
+		if (pthread_create(&ws[t].tid, NULL, replace_thread, &ws[t]))
+			return 2;
+	}
+	while (now() - t0 < opt.duration && !atomic_load(&stop))
+		usleep(50000);
+	atomic_store(&stop, true);
+	for (unsigned int t = 0; t < opt.threads; t++) {
+		pthread_join(ws[t].tid, NULL);
+		ok += ws[t].ok;
+		refused += ws[t].refused;
+		other += ws[t].other;
+		if (ws[t].other)
+			last = ws[t].other_err;
+	}
+	libcmap_stats(fd, &st);
+	printf("# replace: %u threads, %u keys: %" PRIu64 " replaced, %" PRIu64
+	       " ENOSPC in %.1f s; bytes=%" PRIu64 " max_bytes=%" PRIu64 "\n", opt.threads, n,
+	       ok, refused, now() - t0, (uint64_t)st.bytes, (uint64_t)st.max_bytes);
+	tap(ok > 0 && !other, "replace: every answer 0 or ENOSPC (%" PRIu64 " other, last %s)",
+	    other, ename(last));
+	tap(!st.max_bytes || st.bytes <= st.max_bytes,
+	    "replace: STATS bytes %" PRIu64 " <= max_bytes %" PRIu64, (uint64_t)st.bytes,
+	    (uint64_t)st.max_bytes);
+	tap(!replace_check(fd, n), "replace: all %u keys read back whole", n);
 	close(fd);
 	return 0;
 }
@@ -1065,12 +1206,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: cmap-model MODE [OPTIONS]\n"
-"modes: churn, fill, check, insert, wait-resize, open, stats, chain (see the top of cmap-model.c)\n"
+"modes: churn, fill, check, insert, replace, wait-resize, open, stats, chain (see\n"
+"the top of cmap-model.c)\n"
 "  -s, --seed N          seed (default 1)\n"
 "  -t, --threads N       threads (default 2)\n"
-"  -k, --keys N          churn: keys per thread (default 2000)\n"
+"  -k, --keys N          churn: keys per thread (default 2000); insert, replace:\n"
+"                        keys\n"
 "  -n, --ops N           churn: operations per thread\n"
-"  -d, --duration S      churn: seconds\n"
+"  -d, --duration S      churn, replace: seconds (replace: default 3)\n"
 "      --allow-enomem    churn: an operation may fail with ENOMEM (no effect)\n"
 "      --make-it-fail    churn: the threads set /proc/thread-self/make-it-fail\n"
 "      --clear           start with CLEAR\n"
@@ -1078,7 +1221,7 @@ static void usage(FILE *f)
 "      --leave-cgroup F  fill --expect ENOMEM: then move to the cgroup whose\n"
 "                        cgroup.procs is F (opened before the fill)\n"
 "  -e, --expect ERRNO    fill: ENOSPC (default) or ENOMEM\n"
-"  -v, --value-len N     fill: value length (default 64)\n"
+"  -v, --value-len N     fill, replace: value length (default 64)\n"
 "  -T, --timeout S       wait-resize: give up after S seconds (default 30)\n"
 "  -D, --device PATH     the device (default /dev/cmap)\n");
 }
@@ -1146,6 +1289,10 @@ int main(int argc, char **argv)
 		rc = mode_check();
 	} else if (!strcmp(opt.mode, "insert")) {
 		rc = mode_insert();
+	} else if (!strcmp(opt.mode, "replace")) {
+		if (opt.duration <= 0)
+			opt.duration = 3;
+		rc = mode_replace();
 	} else if (!strcmp(opt.mode, "wait-resize")) {
 		rc = mode_wait_resize();
 	} else if (!strcmp(opt.mode, "open")) {

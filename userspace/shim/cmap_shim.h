@@ -9,10 +9,13 @@
  *                    grace period is modelled for TSan by a release on
  *                    rcu_read_unlock() and an acquire before each callback.
  *   spinlock/mutex-> pthread_mutex
- *   percpu_counter-> one atomic
+ *   percpu_counter-> lib/percpu_counter.c's algorithm over per-thread
+ *                    slots, its slow paths counted
  *   workqueue     -> one pthread running delayed work items in time order
  *   kthread       -> pthread (registered with liburcu)
- *   kmalloc       -> malloc, with a fault-injection knob (shim_fail_*)
+ *   kmalloc       -> malloc, with a fault-injection knob (shim_fail_*),
+ *                    live bytes counted at the slab's rounded sizes
+ *   memcg         -> nothing (no cgroup to charge)
  *   lockdep, tracepoints, exports, module params -> nothing
  *
  * Every shim header under linux/ includes this one file.
@@ -149,7 +152,7 @@ void __tsan_release(void *addr);
 
 /* ---- memory ordering and RCU ---- */
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
-/* the counters are atomics here: nothing for a race detector to see */
+/* the shim's counters use atomics: nothing for a race detector to see */
 #define data_race(expr)		(expr)
 /* KCSAN's locking-rule assertions: ThreadSanitizer sees the stores anyway */
 #define ASSERT_EXCLUSIVE_WRITER(var)	do { (void)&(var); } while (0)
@@ -235,44 +238,83 @@ typedef struct { s64 counter; } atomic64_t;
 	__atomic_compare_exchange_n(&(a)->counter, (old), (new), false, \
 				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
 
-/* ---- percpu_counter: one atomic ---- */
-struct percpu_counter { s64 count; };
-static inline int percpu_counter_init(struct percpu_counter *c, s64 v, gfp_t g)
-{
-	(void)g;
-	c->count = v;
-	return 0;
-}
-#define percpu_counter_destroy(c)	do { (void)(c); } while (0)
-#define percpu_counter_add_batch(c, v, b) \
-	((void)__atomic_fetch_add(&(c)->count, (s64)(v), __ATOMIC_RELAXED))
-#define percpu_counter_add(c, v)	percpu_counter_add_batch(c, v, 0)
+/*
+ * ---- percpu_counter: lib/percpu_counter.c over per-thread "CPUs" ----
+ * Each thread is given one of SHIM_NR_CPUS slots (round robin: threads
+ * beyond that share, as tasks share a CPU). An add goes to the thread's
+ * slot while the slot stays below the batch (a compare-and-swap loop, the
+ * kernel's this_cpu_try_cmpxchg()); once it would reach the batch, the
+ * slot is folded into the global count under the counter's lock (the
+ * kernel's raw spinlock, taken with IRQs off). A sum takes that lock too.
+ * Both slow paths are counted (shim_pcpu_folds, shim_pcpu_sums), so a test
+ * can tell how often an update path took the shared lock.
+ */
+#define SHIM_NR_CPUS		8
+struct percpu_counter {
+	pthread_mutex_t lock;
+	s64 count;		/* written under @lock, read without it */
+	s32 *counters;		/* SHIM_NR_CPUS slots */
+};
+/* slow paths taken by every counter so far: folds into ->count, and sums */
+extern u64 shim_pcpu_folds;
+extern u64 shim_pcpu_sums;
+#define percpu_counter_batch	32	/* the kernel's: max(32, 2 * CPUs) */
+int percpu_counter_init(struct percpu_counter *c, s64 v, gfp_t g);
+void percpu_counter_destroy(struct percpu_counter *c);
+void percpu_counter_add_batch(struct percpu_counter *c, s64 v, s32 batch);
+#define percpu_counter_add(c, v) \
+	percpu_counter_add_batch(c, v, percpu_counter_batch)
 #define percpu_counter_read(c)		__atomic_load_n(&(c)->count, __ATOMIC_RELAXED)
-#define percpu_counter_sum(c)		percpu_counter_read(c)
+s64 percpu_counter_sum(struct percpu_counter *c);
 static inline s64 percpu_counter_read_positive(struct percpu_counter *c)
 {
 	s64 v = percpu_counter_read(c);
 
 	return v > 0 ? v : 0;
 }
-#define percpu_counter_sum_positive(c)	percpu_counter_read_positive(c)
+static inline s64 percpu_counter_sum_positive(struct percpu_counter *c)
+{
+	s64 v = percpu_counter_sum(c);
+
+	return v > 0 ? v : 0;
+}
+/* As the kernel's, with SHIM_NR_CPUS for num_online_cpus(). */
 static inline int __percpu_counter_compare(struct percpu_counter *c, s64 rhs,
 					   s32 batch)
 {
 	s64 v = percpu_counter_read(c);
 
-	(void)batch;
+	if (llabs(v - rhs) > (s64)batch * SHIM_NR_CPUS)
+		return v > rhs ? 1 : -1;
+	v = percpu_counter_sum(c);
 	return v > rhs ? 1 : v < rhs ? -1 : 0;
 }
 
-/* ---- memory, with fault injection ---- */
+/*
+ * ---- memory, with fault injection and the slab's sizes ----
+ * kmalloc_size_roundup() gives the size SLUB on x86-64 really uses: the
+ * kmalloc cache (8, 16, 32, 64, 96, 128, 192, 256, 512 .. 8192 bytes), or
+ * whole pages in a power-of-two order above 8 KiB, up to KMALLOC_MAX_SIZE.
+ * The shim allocates what was asked (so ASan still sees every overflow)
+ * and counts the rounded size of every live kmalloc/kvmalloc block in
+ * shim_alloc_bytes: kvmalloc is modelled as its kmalloc attempt, and above
+ * KMALLOC_MAX_SIZE as vmalloc (whole pages).
+ */
 #define GFP_KERNEL		0x1u
-#define GFP_KERNEL_ACCOUNT	0x3u
+#define __GFP_ACCOUNT		0x2u
+#define GFP_KERNEL_ACCOUNT	(GFP_KERNEL | __GFP_ACCOUNT)
 #define __GFP_NOWARN		0x100u
+#define PAGE_SIZE		4096UL
+#define PAGE_ALIGN(x)		ALIGN((x), PAGE_SIZE)
+#define KMALLOC_MAX_SIZE	(PAGE_SIZE << 10)
 /* > 0: fail that many of the next allocations of the kind; < 0: all */
 extern int shim_fail_kmalloc;
 extern int shim_fail_kvmalloc;
+/* rounded sizes of the live kmalloc/kvmalloc blocks */
+extern s64 shim_alloc_bytes;
+size_t kmalloc_size_roundup(size_t size);
 void *shim_alloc(size_t size, bool zero, int *fail);
+void shim_free(void *p);
 #define kmalloc(s, g)		shim_alloc(s, false, &shim_fail_kmalloc)
 #define kzalloc(s, g)		shim_alloc(s, true, &shim_fail_kmalloc)
 #define kcalloc(n, s, g)	kzalloc((size_t)(n) * (s), g)
@@ -280,8 +322,24 @@ void *shim_alloc(size_t size, bool zero, int *fail);
 #define kvzalloc(s, g)		shim_alloc(s, true, &shim_fail_kvmalloc)
 #define kvmalloc_array(n, s, g)	kvmalloc((size_t)(n) * (s), g)
 #define kvcalloc(n, s, g)	kvzalloc((size_t)(n) * (s), g)
-#define kfree(p)		free(p)
-#define kvfree(p)		free(p)
+#define kfree(p)		shim_free(p)
+#define kvfree(p)		shim_free(p)
+/* kvmalloc is its kmalloc attempt here, vmalloc only above KMALLOC_MAX_SIZE */
+#define is_vmalloc_addr(p)	((void)(p), false)
+
+/* ---- memory cgroups: none in user space ---- */
+struct mm_struct;
+struct mem_cgroup;
+struct shim_task { struct mm_struct *mm; };
+extern struct shim_task shim_task;
+#define current			(&shim_task)
+#define get_mem_cgroup_from_mm(mm)	((void)(mm), (struct mem_cgroup *)NULL)
+#define mem_cgroup_put(m)	((void)(m))
+static inline struct mem_cgroup *set_active_memcg(struct mem_cgroup *m)
+{
+	(void)m;
+	return NULL;
+}
 
 /* ---- time and randomness ---- */
 #define HZ			1000

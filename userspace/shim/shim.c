@@ -2,26 +2,151 @@
 /*
  * The out-of-line half of the user-space shim (see cmap_shim.h): call_rcu
  * with TSan annotations, the delayed-work thread, kthreads, allocation
- * with fault injection.
+ * with fault injection and rounded sizes, percpu_counter.
  */
 #include <cmap_shim.h>
 
 int shim_rcu_token;
 int shim_fail_kmalloc;
 int shim_fail_kvmalloc;
+s64 shim_alloc_bytes;
+u64 shim_pcpu_folds;
+u64 shim_pcpu_sums;
+struct shim_task shim_task;
 struct workqueue_struct *system_unbound_wq;
 
 /* ---- allocation ---- */
 
+/*
+ * As mm/slab_common.c finds the kmalloc cache: a table for sizes up to
+ * 192 (whose index 1 and 2 are the 96 and 192 byte caches, n the 2^n
+ * byte one), a power of two above, whole pages past 8 KiB.
+ */
+size_t kmalloc_size_roundup(size_t size)
+{
+	static const u8 size_index[24] = {
+		3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1,
+		7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2,
+	};
+	size_t pages = PAGE_SIZE;
+	unsigned int i;
+
+	if (!size || size > KMALLOC_MAX_SIZE)
+		return size;
+	if (size <= 192) {
+		i = size_index[(size - 1) / 8];
+		return i == 1 ? 96 : i == 2 ? 192 : (size_t)1 << i;
+	}
+	if (size <= 8192)
+		return (size_t)1 << (64 - __builtin_clzl(size - 1));
+	while (pages < size)
+		pages *= 2;
+	return pages;
+}
+
+/*
+ * Each block starts with a header holding its rounded size, so that
+ * shim_free() can uncount it; 16 bytes keep malloc's alignment.
+ */
+#define SHIM_HDR	16
+
 void *shim_alloc(size_t size, bool zero, int *fail)
 {
 	int f = __atomic_load_n(fail, __ATOMIC_RELAXED);
+	size_t *h;
 
 	if (f < 0)
 		return NULL;
 	if (f > 0 && __atomic_fetch_sub(fail, 1, __ATOMIC_RELAXED) > 0)
 		return NULL;
-	return zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+	h = zero ? calloc(1, SHIM_HDR + size) : malloc(SHIM_HDR + size);
+	if (!h)
+		return NULL;
+	*h = size > KMALLOC_MAX_SIZE ? PAGE_ALIGN(size) :
+	     kmalloc_size_roundup(size ? size : 1);
+	__atomic_fetch_add(&shim_alloc_bytes, (s64)*h, __ATOMIC_RELAXED);
+	return (char *)h + SHIM_HDR;
+}
+
+void shim_free(void *p)
+{
+	size_t *h;
+
+	if (!p)
+		return;
+	h = (size_t *)((char *)p - SHIM_HDR);
+	__atomic_fetch_sub(&shim_alloc_bytes, (s64)*h, __ATOMIC_RELAXED);
+	free(h);
+}
+
+/* ---- percpu_counter (see cmap_shim.h) ---- */
+
+static __thread int shim_cpu_slot = -1;
+static int shim_next_cpu;
+
+static int shim_this_cpu(void)
+{
+	if (shim_cpu_slot < 0)
+		shim_cpu_slot = __atomic_fetch_add(&shim_next_cpu, 1,
+						   __ATOMIC_RELAXED) %
+				SHIM_NR_CPUS;
+	return shim_cpu_slot;
+}
+
+int percpu_counter_init(struct percpu_counter *c, s64 v, gfp_t g)
+{
+	(void)g;
+	c->counters = calloc(SHIM_NR_CPUS, sizeof(*c->counters));
+	if (!c->counters)
+		return -ENOMEM;
+	pthread_mutex_init(&c->lock, NULL);
+	c->count = v;
+	return 0;
+}
+
+void percpu_counter_destroy(struct percpu_counter *c)
+{
+	if (!c->counters)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	free(c->counters);
+	c->counters = NULL;
+}
+
+/* lib/percpu_counter.c, CONFIG_HAVE_CMPXCHG_LOCAL flavour */
+void percpu_counter_add_batch(struct percpu_counter *c, s64 amount, s32 batch)
+{
+	s32 *slot = &c->counters[shim_this_cpu()];
+	s32 count = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+	do {
+		if (llabs(count + amount) >= batch) {
+			pthread_mutex_lock(&c->lock);
+			count = __atomic_exchange_n(slot, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&c->count, c->count + count + amount,
+					 __ATOMIC_RELAXED);
+			__atomic_fetch_add(&shim_pcpu_folds, 1, __ATOMIC_RELAXED);
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(slot, &count,
+					      (s32)(count + amount), false,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+}
+
+s64 percpu_counter_sum(struct percpu_counter *c)
+{
+	s64 v;
+	int i;
+
+	pthread_mutex_lock(&c->lock);
+	v = c->count;
+	for (i = 0; i < SHIM_NR_CPUS; i++)
+		v += __atomic_load_n(&c->counters[i], __ATOMIC_RELAXED);
+	__atomic_fetch_add(&shim_pcpu_sums, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&c->lock);
+	return v;
 }
 
 u64 ktime_get_ns(void)
