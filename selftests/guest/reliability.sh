@@ -32,8 +32,8 @@
 #            never holds more slab than that plus a bound
 #   perms    with the default mode a non-root user cannot open /dev/cmap
 #   chains   cmap loaded with test_hash_bits=0 (a test-only parameter: every
-#            key in one bucket): chains of 1000 and 10000 entries (and
-#            50000 with --full) are inserted, grown, scanned in parts,
+#            key in one bucket): chains of 1000 and 4000 entries (1000,
+#            10000 and 50000 with --full) are inserted, grown, scanned in parts,
 #            deleted and shrunk (cmap-model chain); the longest bucket-lock
 #            hold (STATS max_bucket_lock_ns) must grow about linearly with
 #            the chain. The longest chain a grow moves is 3/4 of the next
@@ -99,9 +99,12 @@ done
 # allocated, so the last scan sees every cycle's); --full after each.
 fuzz_calls=50000 fuzz_secs=0 fault_secs=10 cycles=3 scan_each=0
 cap_entries=1500 cap_bytes=1048576 replace_secs=3
+# issue 14's adversarial and memcg tests: smaller in make check
+chain_sizes="1000 4000" owner_keys=5000
 if [ $full = 1 ]; then
 	fuzz_calls=1000000 fault_secs=30 cycles=20 scan_each=1
 	cap_entries=3000 cap_bytes=2097152 replace_secs=20
+	chain_sizes="1000 10000 50000" owner_keys=10000
 	[ "$flavor" = kasan ] || cycles=5
 fi
 # Explicit budgets win: --fuzz-secs alone fuzzes for that long, with
@@ -385,8 +388,8 @@ memcg_tables() {
 	"$model" stats >"$L/owner0.log"
 	# from the root cgroup: the entries are charged there, not to $cg
 	t0=$(date +%s)
-	run_tap "memcg tables: 10000 inserts, the loader's cgroup full" owner-insert \
-		"$model" insert --keys 10000
+	run_tap "memcg tables: $owner_keys inserts, the loader's cgroup full" owner-insert \
+		"$model" insert --keys $owner_keys
 	sleep 1
 	"$model" stats >"$L/owner1.log"
 	f0=$(sed -n 's/^resize_alloc_failures=//p' "$L/owner0.log")
@@ -396,7 +399,7 @@ memcg_tables() {
 	kills1=$(dmesg | grep -c 'Killed process')
 	if [ "${f1:-0}" -gt "${f0:-0}" ] && [ "${b1:-0}" -lt 16384 ] &&
 		[ "${cg_kills:-0}" = 0 ] && [ "$kills0" = "$kills1" ]; then
-		tap_ok "memcg tables: the grow the loader's cgroup cannot pay for is postponed ($((f1 - f0)) allocation failures, $b1 buckets for 10000 entries; oom_kill $cg_kills, 'Killed process' $kills0 -> $kills1)"
+		tap_ok "memcg tables: the grow the loader's cgroup cannot pay for is postponed ($((f1 - f0)) allocation failures, $b1 buckets for $owner_keys entries; oom_kill $cg_kills, 'Killed process' $kills0 -> $kills1)"
 	else
 		tap_fail "memcg tables: the grow the loader's cgroup cannot pay for is postponed (failures $f0 -> $f1, $b1 buckets, oom_kill $cg_kills, 'Killed process' $kills0 -> $kills1)" "$L/owner1.log"
 	fi
@@ -555,8 +558,7 @@ fi
 
 # ---- (g) long chains ----
 if runs chains; then
-	sizes="1000 10000"
-	[ $full = 0 ] || sizes+=" 50000"
+	sizes=$chain_sizes
 	prev_n='' prev_ns='' holds=''
 	for n in $sizes; do
 		load test_hash_bits=0 max_entries=0 max_bytes=0
