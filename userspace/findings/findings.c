@@ -91,6 +91,14 @@ static const char *const known_kernel_races[] = {
 	 * cmap_update().
 	 */
 	"KCSAN: data-race in __tmigr_cpu_activate / tmigr_next_groupevt",
+	/*
+	 * mm/memcontrol.c (6.12): mem_cgroup_flush_stats_ratelimited() reads
+	 * jiffies_64 with a plain load (time_after64(jiffies_64, ...)) while
+	 * the tick writes it; an aligned 64-bit load, only compared to
+	 * rate-limit a statistics flush. Seen from memcg reclaim in
+	 * reliability.sh's memcg tests (the tick interrupted a page fault).
+	 */
+	"KCSAN: data-race in mem_cgroup_flush_stats_ratelimited / tick_do_update_jiffies64",
 };
 #define N_KNOWN (sizeof(known_kernel_races) / sizeof(known_kernel_races[0]))
 
