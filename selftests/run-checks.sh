@@ -11,9 +11,9 @@
 # make check runs every kind of check at the smallest volume that still
 # exercises it. CMAP_SOAK=SECONDS (make soak) runs cmap-hammer for SECONDS
 # per guest and the reliability tests at issue 7's full volumes instead.
-# The groups kcsan, hammer and reliability share one boot of the kcsan
-# kernel, and likewise for kasan; the end of the stream is a table of each
-# group's wall time (nothing is asserted about it).
+# The groups kcsan, hammer, reliability, controls and canary share one
+# boot of the kcsan kernel, and likewise for kasan; the end of the stream
+# is a table of each group's wall time (nothing is asserted about it).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 1
@@ -57,7 +57,7 @@ if want build; then
 	tap_diag "building kernels (cached in ${CMAP_CACHE:-/var/cache/cmap}) and modules"
 	# Cold, the two debug kernels build side by side: each one's link is
 	# serial and would leave a CPU idle. Then the module builds, side by
-	# side too (measured: compile-bound, so this gains little warm).
+	# side too (compile-bound cold; warm they come from ccache).
 	for k in kcsan kasan stock; do
 		tap_spawn "kernel-$k" selftests/vm/build-kernel.sh $k
 	done
@@ -177,8 +177,9 @@ canary_checks() {
 # before the marker has unloaded cmap: a report its code causes has been
 # printed by then.
 
-# The kcsan, hammer and reliability groups share one boot per kernel
-# (selftests/guest/suite.sh): a boot costs more than most parts' own work.
+# The kcsan, hammer, reliability and controls groups (and the canary)
+# share one boot per kernel (selftests/guest/suite.sh): a boot costs more
+# than most parts' own work.
 # kmemleak slows every allocation by about a third, so the kasan suite
 # boots with kmemleak=off, and the leak-checked load/unload cycles get a
 # small kasan boot of their own. Timeouts are generous bounds for a loaded
@@ -248,7 +249,8 @@ done
 # whose ~60 processes would cost half a second each in a debug guest.
 if want kcsan; then
 	t0=$SECONDS
-	SMP=2 MEM=1G guest_run stock cli 300 "selftests/guest/cli.sh > '$TAP_LOGDIR/cli.tap' 2>&1"
+	SMP=2 MEM=1G guest_run stock cli 300 selftests/cmap/run_guest.sh \
+		build/stock/kmod/cmap.ko --cmapctl-only "> '$TAP_LOGDIR/cli.tap' 2>&1"
 	group_time "cli (stock)" "$t0" "" kcsan-cli
 fi
 

@@ -46,7 +46,7 @@ fi
 tap_include "cmap_test.ko" "$TAP_LOGDIR/cmap_test.tap"
 
 # The device, its ABI and its parameters (selftests/cmap/). cmapctl's own
-# test runs in a stock-kernel guest (selftests/guest/cli.sh); the
+# test runs in a stock-kernel guest (run_guest.sh --cmapctl-only); the
 # tracepoints' test (below) tests tracing, not the map's memory safety:
 # the kcsan guest runs it, the kasan one need not.
 "$repo/selftests/cmap/run_guest.sh" "$mods/cmap.ko" --no-cmapctl >"$TAP_LOGDIR/selftests.tap" 2>&1

@@ -841,7 +841,7 @@ static int finalize(struct findings *f, struct report *r)
 {
 	struct finding nf, *e;
 	const char *lead = NULL;
-	int has_ct = 0;
+	int has_ct = 0, known;
 
 	if (!r->active)
 		return 0;
@@ -891,8 +891,9 @@ static int finalize(struct findings *f, struct report *r)
 	if (kind_is_lockdep(r->kind))
 		set_lockdep_off(f, r->ts, nf.title);
 
-	if (known_race(nf.title) >= 0) {
-		f->known_hits[known_race(nf.title)]++;
+	known = known_race(nf.title);
+	if (known >= 0) {
+		f->known_hits[known]++;
 		return 0;
 	}
 
