@@ -184,8 +184,20 @@ canary_checks() {
 # boots with kmemleak=off, and the leak-checked load/unload cycles get a
 # small kasan boot of their own. Timeouts are generous bounds for a loaded
 # host, not expectations.
+# make check runs each reliability section in the kernel whose checker it
+# feeds most: the kcsan kernel the sections whose point is concurrency
+# (rmmod against users, inserters racing at a cap), the kasan kernel those
+# whose point is memory (allocation failures in memory cgroups, frees
+# charged at max_bytes, scans of long chains in parts into the caller's
+# buffer) and the one-line permission probe. Both fuzz and inject faults.
+# make soak runs every section in both.
 reliability_volume='' soak_extra=0
-[ -z "$soak" ] || reliability_volume=--full soak_extra=1200
+reliability_kcsan='--skip memcg,perms,chains'
+reliability_kasan='--skip unload,cycles,limits'
+if [ -n "$soak" ]; then
+	reliability_volume=--full soak_extra=1200
+	reliability_kcsan='' reliability_kasan='--skip cycles'
+fi
 guest_suite() {
 	local k=$1 parts=() taps='' limit=0 append='' p cmd note t0=$SECONDS
 	if want "$k"; then
@@ -196,7 +208,7 @@ guest_suite() {
 	fi
 	if want reliability; then
 		p="reliability $reliability_volume"
-		[ "$k" != kasan ] || p+=" --skip cycles"
+		[ "$k" = kcsan ] && p+=" $reliability_kcsan" || p+=" $reliability_kasan"
 		parts+=("$p") limit=$((limit + 900 + soak_extra))
 	fi
 	# The planted bugs come last (see above "Each positive control").

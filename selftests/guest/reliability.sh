@@ -23,9 +23,9 @@
 #            followed by a kmemleak scan and any leak fails. kmemleak slows
 #            every allocation of the guest by about a third, so make check
 #            gives it a boot of its own.
-#   limits   max_entries and max_bytes under concurrent inserts; a memory
-#            cgroup with a small memory.max gets -ENOMEM, nothing is
-#            OOM-killed and the map keeps working; the module loaded from a
+#   limits   max_entries and max_bytes under concurrent inserts
+#   memcg    a memory cgroup with a small memory.max gets -ENOMEM, nothing
+#            is OOM-killed and the map keeps working; the module loaded from a
 #            small cgroup: that cgroup pays for the tables, a grow it cannot
 #            pay for is postponed (and completes once it can), nothing is
 #            OOM-killed; a replace loop of 4 KiB values at max_bytes=4 MiB
@@ -55,7 +55,7 @@
 # in the kcsan guest, which has no kmemleak), caps of 3000 and 2 MiB.
 set -u
 usage() {
-	echo "usage: reliability.sh kasan|kcsan [--full] [--only|--skip fuzz,faults,unload,cycles,limits,perms,chains] [--kmemleak] [--seed N] [--fuzz-calls N] [--fuzz-secs S] [--cycles N]" >&2
+	echo "usage: reliability.sh kasan|kcsan [--full] [--only|--skip fuzz,faults,unload,cycles,limits,memcg,perms,chains] [--kmemleak] [--seed N] [--fuzz-calls N] [--fuzz-secs S] [--cycles N]" >&2
 	exit 2
 }
 flavor=${1:-}
@@ -497,7 +497,10 @@ if runs limits; then
 	run_tap "max_bytes=$((cap_bytes / 1024)) KiB, $nthreads inserters" cap-bytes \
 		"$model" fill --threads $nthreads --value-len 1000
 	unload
+fi
 
+# ---- (f) memory cgroups ----
+if runs memcg; then
 	cg=/sys/fs/cgroup/cmap-reliability
 	load max_entries=0 max_bytes=0
 	if ! grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
@@ -536,7 +539,7 @@ if runs limits; then
 	fi
 fi
 
-# ---- (f) permissions ----
+# ---- (g) permissions ----
 if runs perms; then
 	load
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$model" open 2>&1)
@@ -556,7 +559,7 @@ if runs perms; then
 	unload
 fi
 
-# ---- (g) long chains ----
+# ---- (h) long chains ----
 if runs chains; then
 	sizes=$chain_sizes
 	prev_n='' prev_ns='' holds=''
