@@ -91,9 +91,10 @@ stop_qemu() {
 # A boot that reports a kernel bug (or hangs) before it reaches the command
 # never ran any of cmap: under TCG the debug kernels very rarely trip over
 # their own early boot (seen once: KASAN "wild-memory-access" in the timer
-# interrupt during identify_cpu). Keep that console and boot once more.
-# The console is judged by console-check.sh, as every other console is;
-# $why says what failed.
+# interrupt during identify_cpu), and QEMU 7.2's multi-threaded TCG has
+# itself died of SIGSEGV once, in CI, while the kcsan kernel enumerated
+# PCI. Keep that console and boot once more. The console is judged by
+# console-check.sh, as every other console is; $why says what failed.
 boot_failed() {
 	if grep -q '^CMAP-VM-START' "$log"; then
 		return 1
@@ -131,6 +132,14 @@ for attempt in 1 2; do
 			continue 2
 		fi
 	done
+	if [ $attempt = 1 ] && ! kill -0 $qpid 2>/dev/null &&
+	   ! grep -q '^CMAP-VM-START' "$log"; then
+		qrc=0
+		wait $qpid 2>/dev/null || qrc=$?
+		mv "$log" "$log.boot-failed"
+		echo "vm-run: $kernel guest: QEMU exited with status $qrc before the command started; console kept in $log.boot-failed; booting again" >&2
+		continue
+	fi
 	break
 done
 if kill -0 $qpid 2>/dev/null; then
