@@ -81,17 +81,22 @@ struct cmap_core_stats {
 
 /**
  * struct cmap_scan_buf - where cmap_scan() writes whole buckets of entries
- * @buf:   destination; records are struct cmap_scan_rec (uapi) each
- *         followed by the key and the value, padded to 8 bytes
- * @size:  bytes available at @buf
- * @used:  out: bytes written, or on -ENOSPC the bytes the next bucket needs
- * @count: out: records written
+ * @buf:    destination; records are struct cmap_scan_rec (uapi) each
+ *          followed by the key and the value, padded with zero bytes to a
+ *          multiple of 8
+ * @size:   bytes available at @buf
+ * @used:   out: bytes written, or on -ENOSPC the bytes the next bucket
+ *          needs (at least: once the buffer is full, duplicates are no
+ *          longer recognised, see cmap_scan())
+ * @count:  out: records written
+ * @ranges: the most bucket ranges one call visits; 0 for the default
  */
 struct cmap_scan_buf {
 	void *buf;
 	size_t size;
 	size_t used;
 	u32 count;
+	u32 ranges;
 };
 
 struct cmap *cmap_create(const struct cmap_config *cfg);
