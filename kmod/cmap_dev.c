@@ -333,18 +333,19 @@ static int cmap_ioc_batch_delete(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 }
 
 /*
- * One cmap_scan() of at most @ranges ranges (0: the default) into a bounce
- * buffer of @size bytes, then to s->buf. The core writes every byte up to
- * sb.used, padding included, so the buffer needs no zeroing. Records that
- * do not fit the caller's buffer are -ENOSPC, with their size. The cursor
- * advances only once the records reached user space, so a call that fails
- * can be repeated without losing entries.
+ * One cmap_scan() from cursor *@at, of at most @ranges ranges (0: the
+ * default), into a bounce buffer of @size bytes, then to s->buf. The core
+ * writes every byte up to sb.used, padding included, so the buffer needs
+ * no zeroing. Records that do not fit the caller's buffer are -ENOSPC,
+ * with their size; if the core found the bucket too big, *@at is where it
+ * starts. s->cursor advances only once the records reached user space, so
+ * a call that fails can be repeated without losing entries.
  */
-static int cmap_scan_bounce(struct cmap *map, struct cmap_scan *s, u32 size,
-			    u32 ranges)
+static int cmap_scan_bounce(struct cmap *map, struct cmap_scan *s, u64 *at,
+			    u32 size, u32 ranges)
 {
 	struct cmap_scan_buf sb = { .size = size, .ranges = ranges };
-	u64 cursor = s->cursor;
+	u64 cursor = *at;
 	int err;
 
 	sb.buf = kvmalloc(max(size, 8U),
@@ -352,6 +353,8 @@ static int cmap_scan_bounce(struct cmap *map, struct cmap_scan *s, u32 size,
 	if (!sb.buf)
 		return -ENOMEM;
 	err = cmap_scan(map, &cursor, &sb);
+	if (err == -ENOSPC)
+		*at = cursor;		/* past the empty buckets before it */
 	if (!err && sb.used > s->buf_size)
 		err = -ENOSPC;
 	if (err) {
@@ -377,6 +380,7 @@ static int cmap_ioc_scan(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 {
 	struct cmap_scan *s = &arg->scan;
 	u32 size = min_t(u32, s->buf_size, CMAP_SCAN_KBUF);
+	u64 at = s->cursor;
 	int err;
 
 	s->out_used = 0;
@@ -386,7 +390,7 @@ static int cmap_ioc_scan(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 		s->out_flags = CMAP_SCAN_DONE;
 		return 0;
 	}
-	err = cmap_scan_bounce(dev->map, s, size, 0);
+	err = cmap_scan_bounce(dev->map, s, &at, size, 0);
 	/*
 	 * The next bucket did not fit in @size bytes, and out_used is only an
 	 * upper bound of its size (duplicates met once the buffer was full
@@ -397,7 +401,7 @@ static int cmap_ioc_scan(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 	 * between is out_used still an upper bound.
 	 */
 	if (err == -ENOSPC && s->out_used > size)
-		err = cmap_scan_bounce(dev->map, s, s->out_used, 1);
+		err = cmap_scan_bounce(dev->map, s, &at, s->out_used, 1);
 	return err;
 }
 

@@ -1140,7 +1140,7 @@ TEST_F_TIMEOUT(cmap, scan_enospc_exact, 300)
 	p.n = n;
 	ASSERT_EQ(0, libcmap_stats(self->fd, &st0));
 	ASSERT_EQ(0, pthread_create(&th, NULL, replacer_thread, &p));
-	for (round = 0; round < 6 && !p.err; round++) {
+	for (round = 0; round < 5 && !p.err; round++) {
 		__u64 cursor = 0;
 		bool done = false;
 
