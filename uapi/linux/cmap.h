@@ -323,7 +323,8 @@ struct cmap_scan {
  * resize that starts or ends during the walk makes the later chunks count
  * the newer table's buckets, so the histogram need not sum to @buckets or
  * @future_buckets, and a chain that changes while it is counted may be
- * miscounted. With no concurrent updates, all of it is exact.
+ * miscounted. When no update and no resize runs during the call, all of
+ * it is exact.
  */
 struct cmap_stats {
 	__u32 size;
