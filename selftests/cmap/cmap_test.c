@@ -566,7 +566,8 @@ TEST_F(cmap, output_struct_sizes)
 			TH_LOG("INFO size %u", info_bad[i]);
 		EXPECT_EQ(0xaa, u.raw[8]);	/* nothing written back */
 	}
-	for (size = 8; size <= sizeof(struct cmap_stats) + 8; size++) {
+	/* (Past the kernel's size, the 0xaa tail would be E2BIG.) */
+	for (size = 8; size <= sizeof(struct cmap_stats); size++) {
 		int want = size % 8 ? -EINVAL : 0;
 
 		memset(&u, 0xaa, sizeof(u));
