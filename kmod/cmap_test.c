@@ -603,7 +603,9 @@ static void test_counter_slow_paths(void)
 
 /*
  * Parse one scan buffer: count stable keys ("key-N", N < @n) in @seen,
- * check their values; other keys are counted in @seen_x if given.
+ * check their values; other keys are counted in @seen_x if given. The
+ * padding after each record must be zero (the caller filled the buffer
+ * with 0xa5 first).
  */
 static int scan_parse(const struct cmap_scan_buf *sb, u8 *seen, u32 n,
 		      u8 *seen_x, u32 nx)
@@ -612,11 +614,15 @@ static int scan_parse(const struct cmap_scan_buf *sb, u8 *seen, u32 n,
 	char key[KEY_BUF];
 	unsigned long i;
 	size_t off = 0;
+	size_t end;
 	u32 c;
 	int bad = 0;
 
 	for (c = 0; c < sb->count; c++) {
 		r = (const void *)((const u8 *)sb->buf + off);
+		end = off + sizeof(*r) + r->key_len + r->value_len;
+		while (end % 8)
+			bad += ((const u8 *)sb->buf)[end++] != 0;
 		memcpy(key, r + 1, min_t(u32, r->key_len, KEY_BUF - 1));
 		key[min_t(u32, r->key_len, KEY_BUF - 1)] = 0;
 		if (!strncmp(key, "key-", 4) && !kstrtoul(key + 4, 10, &i) &&
@@ -666,6 +672,7 @@ static bool full_scan(struct cmap *map, u32 n, u32 nx, size_t bufsize,
 		return false;
 	}
 	while (cursor != CMAP_SCAN_END && calls++ < 1000000) {
+		memset(sb.buf, 0xa5, sb.size);
 		err = cmap_scan(map, &cursor, &sb);
 		if (err == -ENOSPC && sb.used > sb.size && sb.used <= 1 << 16) {
 			sb.size = sb.used;	/* a bigger buffer, then retry */
@@ -875,6 +882,8 @@ static void test_clear_stats(void)
 	if (!map)
 		return;
 	CT_CHECK(put_range(map, "key", 0, 1000) == 1000);
+	/* The histogram is of one table only once resizes are over. */
+	CT_CHECK(wait_buckets(map, rest_size(CMAP_MIN_BUCKETS, 1000, 16)));
 	cmap_get_stats(map, &st);
 	for (i = 0; i < CMAP_CHAIN_HIST; i++) {
 		sum += st.chain_hist[i];
