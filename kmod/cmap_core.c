@@ -18,7 +18,8 @@
  * (shrink to 1/2, never below cfg->min_buckets), a writer queues the map's
  * work item. The worker allocates the new table with kvmalloc_array() in
  * process context, no lock held but map->mutex (charged to the map's
- * memory cgroup, see "Memory" below), and publishes it as
+ * memory cgroup, see "Memory" below), initialises its buckets with a
+ * cond_resched() every CMAP_INIT_CHUNK of them, and publishes it as
  * tbl->future. From then on every insert and delete first migrates its own
  * key's old bucket (if not yet MOVED) and one more bucket taken from the
  * shared cursor tbl->next_mig, then works in the future table only. The
@@ -133,6 +134,9 @@
  *    reversed-hash values from the position on that does, so a bucket of
  *    any length can be scanned; entries of one hash value are never
  *    split. Entries present for the whole scan are returned exactly once.
+ *    A range whose walk strays (guarantee 3) is written again from its
+ *    start, padding included, so the bytes below sb->used hold nothing
+ *    but the records returned and zero padding.
  *    Litmus: scan-migrate.
  *
  * 9. Counting. Entries (map->nr) and bytes (map->bytes) are
@@ -197,6 +201,31 @@
  *    cause, cost time linear in their length under a bucket lock
  *    (guarantee 6) and scans return them in parts (guarantee 8).
  *
+ * 11. Whole-map walks. cmap_clear() and the chain histogram of
+ *    cmap_get_stats() walk the map in chunks (CMAP_WORK_CHUNK ranges or
+ *    buckets per RCU read section, cond_resched() in between) without
+ *    map->mutex, so they never hold up a resize, and resizes may start and
+ *    finish between two chunks. cmap_clear() walks ranges of reversed
+ *    hashes as a scan does (guarantee 8), each range in every table oldest
+ *    first, one bucket lock at a time. An entry present for the whole call
+ *    is removed: when its range is cleared it is in the bucket covering it
+ *    in one of those tables, and if it moved on before that bucket's lock
+ *    was taken, the bucket is MOVED and the lock orders the read of
+ *    ->future after the move (as in guarantee 4). Entries inserted during
+ *    the call may survive, also in ranges already cleared. After the walk
+ *    cmap_clear() waits with rcu_barrier() (no mutex held) until the
+ *    entries it removed are freed and uncharged ("Memory" above).
+ *    cmap_get_stats() reads the counters and table sizes under map->mutex,
+ *    held for nothing else; they are read one after another while updates
+ *    go on, so under concurrent updates they are not one snapshot. Its
+ *    histogram then walks the newest table by bucket index, looking the
+ *    newest table up again for every chunk: if a resize starts or finishes
+ *    during the walk, later chunks count the newer table's buckets, and the
+ *    histogram may sum to neither st->buckets nor st->future_buckets. Each
+ *    chain is counted by one lockless walk that does not restart, so under
+ *    concurrent updates a count may be off (a walk that follows a moved
+ *    entry counts the rest of the chain it moved to).
+ *
  * Context: every function may be called from process context.
  * cmap_lookup(), cmap_count() and cmap_scan() do not sleep and may also be
  * called from atomic context (cmap_count() uses percpu_counter_sum). All
@@ -242,6 +271,7 @@
  */
 #define CMAP_BYTES_BATCH	(256 * 1024)
 #define CMAP_WORK_CHUNK		64	/* buckets between cond_resched() */
+#define CMAP_INIT_CHUNK		4096	/* buckets initialised between them */
 #define CMAP_SCAN_RANGES	256	/* bucket ranges one scan call visits */
 #define CMAP_RETRY_MS		50	/* first retry after a failed allocation */
 #define CMAP_RETRY_MAX_MS	2000
@@ -335,8 +365,9 @@ struct cmap_table {
  * @bytes:       bytes charged: allocated sizes of entries and tables, until
  *               they are freed
  * @moved_w:     buckets migrated by writers
- * @mutex:       held by the worker, cmap_clear() and stats walks; tables
- *               are retired (and resizes start) only under it
+ * @mutex:       held by the worker, and by cmap_get_stats() while it reads
+ *               the counters; tables are retired (and resizes start) only
+ *               under it
  * @work:        the resize worker
  * @dying:       set by cmap_destroy(): the worker stops requeueing itself
  * @retry_ms:    delay before the next allocation retry (under @mutex)
@@ -631,7 +662,11 @@ static struct cmap_table *cmap_alloc_table_mem(struct cmap *map, u32 size)
  * @size: number of buckets, a power of two
  *
  * The memory is charged to the map's memory cgroup (its creator's), also
- * when the resize worker allocates it.
+ * when the resize worker allocates it. Initialising a bucket array of up
+ * to CMAP_MAX_BUCKETS buckets takes long enough to matter, so this yields
+ * every CMAP_INIT_CHUNK buckets. Both callers may sleep: cmap_create() and
+ * the resize worker (which holds only map->mutex, no spinlock and no RCU
+ * read section).
  *
  * Context: process context, may sleep; called with no spinlock held.
  * Return: the table, or NULL if out of memory.
@@ -641,6 +676,7 @@ noinline struct cmap_table *cmap_alloc_table(struct cmap *map, u32 size)
 	struct cmap_table *tbl;
 	u32 i;
 
+	might_sleep();
 	tbl = cmap_alloc_table_mem(map, size);
 	if (!tbl)
 		return NULL;
@@ -652,6 +688,8 @@ noinline struct cmap_table *cmap_alloc_table(struct cmap *map, u32 size)
 		spin_lock_init(&tbl->buckets[i].lock);
 		RCU_INIT_POINTER(tbl->buckets[i].first,
 				 cmap_nulls(&tbl->buckets[i]));
+		if (!((i + 1) % CMAP_INIT_CHUNK))
+			cond_resched();
 	}
 	return tbl;
 }
@@ -1567,33 +1605,61 @@ static void cmap_clear_bucket(struct cmap *map, struct cmap_bucket *b)
 	spin_unlock(&b->lock);
 }
 
+/* Clear the buckets of @tbl that hold reversed hashes in [@lo, @hi). */
+static void cmap_clear_table(struct cmap *map, struct cmap_table *tbl,
+			     u64 lo, u64 hi)
+{
+	u32 shift = 32 - tbl->bits;
+	u64 x;
+
+	for (x = lo; x < hi; x = ((x >> shift) + 1) << shift)
+		cmap_clear_bucket(map, &tbl->buckets[bitrev32((u32)x) &
+						     (tbl->size - 1)]);
+}
+
+/*
+ * Clear one range of reversed hashes, from *@lo to the end of the bucket
+ * of the coarser table that holds it, in every table oldest first, and
+ * advance *@lo past it (guarantee 11).
+ */
+static void cmap_clear_range(struct cmap *map, u64 *lo)
+{
+	struct cmap_table *tbl = cmap_tbl(map), *fut = cmap_future(map, tbl);
+	u32 bits = fut ? min(tbl->bits, fut->bits) : tbl->bits;
+	u64 hi = ((*lo >> (32 - bits)) + 1) << (32 - bits);
+
+	/* A MOVED bucket seen under its lock orders the read of ->future. */
+	for (; tbl; tbl = cmap_future(map, tbl))
+		cmap_clear_table(map, tbl, *lo, hi);
+	*lo = hi;
+}
+
 /**
  * cmap_clear() - remove every entry
  * @map: the map
  *
  * Entries present for the whole call are removed; entries inserted
- * concurrently may survive. Tables are walked oldest first, so an entry
- * migrating meanwhile is met in the table it moved to. Returns once the
- * removed entries are freed (rcu_barrier()), so their bytes are no longer
- * charged to the map.
+ * concurrently may survive. The map is walked by ranges of reversed
+ * hashes, as a scan walks it, CMAP_WORK_CHUNK ranges per RCU read section
+ * with cond_resched() in between, and without map->mutex: resizes go on
+ * meanwhile (guarantee 11). Returns once the removed entries are freed
+ * (rcu_barrier()), so their bytes are no longer charged to the map.
  *
- * Context: process context, sleeps (takes the map's resize mutex, waits
- * for a grace period and the callbacks before it).
+ * Context: process context, sleeps (cond_resched(); waits for a grace
+ * period and the callbacks before it); takes bucket locks one at a time.
  */
 void cmap_clear(struct cmap *map)
 {
-	struct cmap_table *tbl;
-	u32 i;
+	unsigned int n;
+	u64 lo = 0;
 
-	mutex_lock(&map->mutex);
-	for (tbl = cmap_tbl(map); tbl; tbl = cmap_future(map, tbl)) {
-		for (i = 0; i < tbl->size; i++) {
-			cmap_clear_bucket(map, &tbl->buckets[i]);
-			if (!((i + 1) % CMAP_WORK_CHUNK))
-				cond_resched();
-		}
+	while (lo < CMAP_SCAN_END) {
+		rcu_read_lock();
+		for (n = 0; n < CMAP_WORK_CHUNK && lo < CMAP_SCAN_END; n++)
+			cmap_clear_range(map, &lo);
+		rcu_read_unlock();
+		cond_resched();
 	}
-	mutex_unlock(&map->mutex);
 	rcu_barrier();		/* the cleared entries are freed, uncharged */
 	cmap_kick(map);		/* probably time to shrink */
 }
@@ -1624,25 +1690,39 @@ static u32 cmap_chain_len_rcu(struct cmap_bucket *b)
 	return n;
 }
 
-/* Chain histogram of @tbl, which map->mutex keeps alive. */
-static void cmap_chain_stats(struct cmap *map, struct cmap_table *tbl,
+/* The newest table: the end of the ->future chain. RCU reader. */
+static struct cmap_table *cmap_newest_rcu(struct cmap *map)
+{
+	struct cmap_table *tbl = cmap_tbl(map), *fut;
+
+	while ((fut = cmap_future(map, tbl)))
+		tbl = fut;
+	return tbl;
+}
+
+/*
+ * Count the chains of buckets [*@i, *@i + CMAP_WORK_CHUNK) of the newest
+ * table into @st and advance *@i. Returns false once *@i has passed the
+ * newest table's last bucket.
+ */
+static bool cmap_chain_chunk(struct cmap *map, u32 *i,
 			     struct cmap_core_stats *st)
 {
-	u32 i, n;
+	struct cmap_table *tbl;
+	u32 end, n;
+	bool more;
 
-	lockdep_assert_held(&map->mutex);
 	rcu_read_lock();
-	for (i = 0; i < tbl->size; i++) {
-		n = cmap_chain_len_rcu(&tbl->buckets[i]);
+	tbl = cmap_newest_rcu(map);
+	end = min_t(u32, *i + CMAP_WORK_CHUNK, tbl->size);
+	for (; *i < end; (*i)++) {
+		n = cmap_chain_len_rcu(&tbl->buckets[*i]);
 		st->max_chain = max_t(u64, st->max_chain, n);
 		st->chain_hist[min_t(u32, n, CMAP_CHAIN_HIST - 1)]++;
-		if (!((i + 1) % CMAP_WORK_CHUNK)) {
-			rcu_read_unlock();
-			cond_resched();
-			rcu_read_lock();
-		}
 	}
+	more = *i < tbl->size;
 	rcu_read_unlock();
+	return more;
 }
 
 /**
@@ -1650,13 +1730,17 @@ static void cmap_chain_stats(struct cmap *map, struct cmap_table *tbl,
  * @map: the map
  * @st:  filled in
  *
- * Walks the newest table's chains for the histogram.
+ * The counters and table sizes are read under map->mutex, which the call
+ * holds only for that; the chain histogram is taken after it, without
+ * the mutex, by a walk of the newest table in chunks (guarantee 11).
  *
- * Context: process context, sleeps (takes the map's resize mutex).
+ * Context: process context, sleeps (takes the map's resize mutex, and
+ * yields between chunks of the walk).
  */
 void cmap_get_stats(struct cmap *map, struct cmap_core_stats *st)
 {
 	struct cmap_table *tbl, *fut;
+	u32 i = 0;
 
 	memset(st, 0, sizeof(*st));
 	mutex_lock(&map->mutex);
@@ -1673,8 +1757,9 @@ void cmap_get_stats(struct cmap *map, struct cmap_core_stats *st)
 	st->moved_by_writers = cmap_counter_sum(&map->moved_w);
 	st->moved_by_worker = map->moved_k;
 	st->max_bucket_lock_ns = atomic64_read(&map->max_hold_ns);
-	cmap_chain_stats(map, fut ?: tbl, st);
 	mutex_unlock(&map->mutex);
+	while (cmap_chain_chunk(map, &i, st))
+		cond_resched();
 }
 EXPORT_SYMBOL_GPL(cmap_get_stats);
 
@@ -1913,6 +1998,7 @@ static void cmap_scan_put(struct cmap_scan_buf *sb, struct cmap_range *r,
 	rec->key_len = e->key_len;
 	rec->value_len = e->val_len;
 	memcpy(rec + 1, e->data, n);
+	/* A restarted range rewrites its records: never leave stale bytes. */
 	memset((u8 *)(rec + 1) + n, 0, len - sizeof(*rec) - n);
 	sb->used += len;
 	sb->count++;
@@ -1996,7 +2082,9 @@ static u64 cmap_range_end(struct cmap *map, u64 lo)
  * values below the first entry left out, or if none was returned below
  * it, to that entry's hash value alone. Entries of one hash value are
  * never split: -ENOSPC if they do not fit (r->need says how much they
- * need). Each narrowing strictly lowers r->hi.
+ * need). With sb->first, a range that fits is narrowed to its lowest hash
+ * value with entries. Each narrowing strictly lowers r->hi; the last pass
+ * allowed is never narrowed after it returned records.
  */
 static int cmap_scan_fit(struct cmap *map, struct cmap_scan_buf *sb,
 			 struct cmap_range *r)
@@ -2007,6 +2095,11 @@ static int cmap_scan_fit(struct cmap *map, struct cmap_scan_buf *sb,
 	r->hi = cmap_range_end(map, r->lo);
 	for (tries = 0; tries < CMAP_SCAN_TRIES; tries++) {
 		err = cmap_scan_range(map, sb, r);
+		if (!err && sb->first && r->low + 1 < r->hi &&
+		    tries + 1 < CMAP_SCAN_TRIES) {
+			r->hi = r->low + 1;
+			continue;
+		}
 		if (err != -ENOSPC || r->count)
 			return err;
 		hi = r->low < r->cut ? r->cut : r->cut + 1;
@@ -2029,13 +2122,21 @@ static int cmap_scan_fit(struct cmap *map, struct cmap_scan_buf *sb,
  * entries inserted or deleted during the scan are returned at most once.
  * A call returns whole buckets, but when the first bucket with entries
  * does not fit into @sb, the entries of a run of hash values from the
- * cursor on. A call may return no records without being done.
+ * cursor on. A call may return no records without being done. Records
+ * are padded with zero bytes.
+ *
+ * With @sb->first set, a call returns only the entries of the first hash
+ * value at or after the cursor that has any: given a buffer of the size an
+ * -ENOSPC asked for, it measures them exactly, duplicates dropped.
  *
  * Context: any context; takes no lock, does not sleep.
  * Return: 0; -EINVAL if *@cursor is none of the above; -ENOSPC if the
  * entries of the next hash value do not fit into the empty buffer
- * (@sb->used is then the size they need, at least; *@cursor is unchanged:
- * retry with a larger buffer).
+ * (@sb->used is then the size they need, at least: an entry that moves to
+ * the future table during the call is met twice, and once the buffer is
+ * full the second meeting is no longer recognised as a duplicate; in a
+ * migration it also counts room for the duplicate index; *@cursor is
+ * unchanged: retry with a larger buffer).
  */
 int cmap_scan(struct cmap *map, u64 *cursor, struct cmap_scan_buf *sb)
 {
@@ -2060,6 +2161,8 @@ int cmap_scan(struct cmap *map, u64 *cursor, struct cmap_scan_buf *sb)
 		if (err)
 			break;
 		r.lo = r.hi;
+		if (sb->first && sb->count)
+			break;
 	}
 	rcu_read_unlock();
 	if (err && r.count) {

@@ -100,13 +100,17 @@ struct cmap_core_stats {
  *         call may leave anything there.
  * @size:  bytes available at @buf
  * @used:  out: bytes written, or on -ENOSPC the bytes the next entries need
+ *         (at least: see cmap_scan())
  * @count: out: records written
+ * @first: in: return only the entries of the first hash value at or after
+ *         the cursor that has any, to measure them (see cmap_scan())
  */
 struct cmap_scan_buf {
 	void *buf;
 	size_t size;
 	size_t used;
 	u32 count;
+	bool first;
 };
 
 struct cmap *cmap_create(const struct cmap_config *cfg);

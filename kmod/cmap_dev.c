@@ -94,6 +94,8 @@ enum cmap_ioc_out {
  * @flags:    the valid bits of the structure's flags member
  * @out:      when the structure is copied back
  * @write:    the command modifies the map (needs a file open for writing)
+ * @batch:    the argument is a struct cmap_batch, whose count is written
+ *            back also when the command is refused (cmap_batch_refused())
  */
 struct cmap_ioc {
 	int (*fn)(struct cmap_dev *dev, union cmap_ioc_arg *arg);
@@ -102,6 +104,7 @@ struct cmap_ioc {
 	u32 flags;
 	u8 out;
 	bool write;
+	bool batch;
 };
 
 /*
@@ -330,21 +333,28 @@ static int cmap_ioc_batch_delete(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 }
 
 /*
- * One cmap_scan() into a zeroed bounce buffer of @size bytes (zeroed: the
- * padding between records goes to user space too), then to s->buf. The
- * cursor advances only once the records reached user space, so a call that
- * fails can be repeated without losing entries.
+ * One cmap_scan() from s->cursor into a bounce buffer of @size bytes, then
+ * to s->buf; with @first, of the entries of the first hash value with any
+ * only. The core writes every byte up to sb.used, padding included, so the
+ * buffer needs no zeroing. Records that do not fit the caller's buffer are
+ * -ENOSPC, with their size. s->cursor advances only once the records
+ * reached user space, so a call that fails can be repeated without losing
+ * entries.
  */
-static int cmap_scan_bounce(struct cmap *map, struct cmap_scan *s, u32 size)
+static int cmap_scan_bounce(struct cmap *map, struct cmap_scan *s, u32 size,
+			    bool first)
 {
-	struct cmap_scan_buf sb = { .size = size };
+	struct cmap_scan_buf sb = { .size = size, .first = first };
 	u64 cursor = s->cursor;
 	int err;
 
-	sb.buf = kvzalloc(max(size, 8U), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
+	sb.buf = kvmalloc(max(size, 8U),
+			  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!sb.buf)
 		return -ENOMEM;
 	err = cmap_scan(map, &cursor, &sb);
+	if (!err && sb.used > s->buf_size)
+		err = -ENOSPC;
 	if (err) {
 		if (err == -ENOSPC)
 			s->out_used = min_t(size_t, sb.used, U32_MAX);
@@ -367,7 +377,7 @@ free_buf:
 static int cmap_ioc_scan(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 {
 	struct cmap_scan *s = &arg->scan;
-	u32 size = min_t(u32, s->buf_size, CMAP_SCAN_KBUF);
+	u32 size = min_t(u32, s->buf_size, CMAP_SCAN_KBUF), need;
 	int err;
 
 	s->out_used = 0;
@@ -377,11 +387,40 @@ static int cmap_ioc_scan(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 		s->out_flags = CMAP_SCAN_DONE;
 		return 0;
 	}
-	err = cmap_scan_bounce(dev->map, s, size);
-	/* A bucket larger than the default bounce buffer, not the caller's. */
-	if (err == -ENOSPC && s->out_used > size && s->out_used <= s->buf_size)
-		err = cmap_scan_bounce(dev->map, s, s->out_used);
+	err = cmap_scan_bounce(dev->map, s, size, false);
+	/*
+	 * The entries of the next hash value did not fit in @size bytes, and
+	 * out_used is only an upper bound of their size (duplicates met once
+	 * the buffer was full are counted, and in a migration room for the
+	 * duplicate index). Scan them alone into a buffer of that bound: they
+	 * then fit, duplicates are dropped, and they either fit the caller's
+	 * buffer (when @size was the default bounce buffer's, not the
+	 * caller's, or the bound held duplicates or the index) or make
+	 * out_used exact. Only if they grew in between is out_used still an
+	 * upper bound. Without memory for the bound, the bound stands.
+	 */
+	if (err == -ENOSPC && s->out_used > size) {
+		need = s->out_used;
+		err = cmap_scan_bounce(dev->map, s, need, true);
+		if (err == -ENOMEM) {
+			s->out_used = need;
+			err = -ENOSPC;
+		}
+	}
 	return err;
+}
+
+/*
+ * INFO and STATS accept a caller's structure shorter than the kernel's
+ * (uapi), but only one that ends where a member ends: the __u32 members
+ * come first, up to @u64_from, the __u64 members after them.
+ */
+static bool cmap_out_size_ok(u32 usize, u32 ksize, u32 u64_from)
+{
+	if (usize >= ksize)
+		return true;
+	return IS_ALIGNED(usize, usize <= u64_from ? sizeof(__u32) :
+						     sizeof(__u64));
 }
 
 static int cmap_ioc_stats(struct cmap_dev *dev, union cmap_ioc_arg *arg)
@@ -390,6 +429,9 @@ static int cmap_ioc_stats(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 	struct cmap_core_stats st;
 
 	BUILD_BUG_ON(sizeof(s->chain_hist) != sizeof(st.chain_hist));
+	if (!cmap_out_size_ok(s->size, sizeof(*s),
+			      offsetofend(struct cmap_stats, flags)))
+		return -EINVAL;
 	cmap_get_stats(dev->map, &st);
 	s->entries = st.entries;
 	s->bytes = st.bytes;
@@ -427,6 +469,17 @@ static int cmap_ioc_info(struct cmap_dev *dev, union cmap_ioc_arg *arg);
 		.write = _write,					\
 	}
 
+/* A batch command: struct cmap_batch, its outputs always written back. */
+#define CMAP_IOC_BATCH(_nr, _fn, _write)				\
+	[_nr] = {							\
+		.fn = _fn,						\
+		.ksize = sizeof(struct cmap_batch),			\
+		.min_size = offsetofend(struct cmap_batch, op_size),	\
+		.out = CMAP_OUT_ALWAYS,					\
+		.write = _write,					\
+		.batch = true,						\
+	}
+
 /* Indexed by command number; the last member named is the oldest end. */
 static const struct cmap_ioc cmap_iocs[] = {
 	CMAP_IOC(CMAP_CMD_INFO, cmap_ioc_info, struct cmap_info, flags,
@@ -437,12 +490,9 @@ static const struct cmap_ioc cmap_iocs[] = {
 		 CMAP_PUT_FLAGS, CMAP_OUT_NONE, true),
 	CMAP_IOC(CMAP_CMD_DELETE, cmap_ioc_delete, struct cmap_delete,
 		 __reserved, 0, CMAP_OUT_NONE, true),
-	CMAP_IOC(CMAP_CMD_BATCH_GET, cmap_ioc_batch_get, struct cmap_batch,
-		 op_size, 0, CMAP_OUT_ALWAYS, false),
-	CMAP_IOC(CMAP_CMD_BATCH_PUT, cmap_ioc_batch_put, struct cmap_batch,
-		 op_size, 0, CMAP_OUT_ALWAYS, true),
-	CMAP_IOC(CMAP_CMD_BATCH_DELETE, cmap_ioc_batch_delete,
-		 struct cmap_batch, op_size, 0, CMAP_OUT_ALWAYS, true),
+	CMAP_IOC_BATCH(CMAP_CMD_BATCH_GET, cmap_ioc_batch_get, false),
+	CMAP_IOC_BATCH(CMAP_CMD_BATCH_PUT, cmap_ioc_batch_put, true),
+	CMAP_IOC_BATCH(CMAP_CMD_BATCH_DELETE, cmap_ioc_batch_delete, true),
 	CMAP_IOC(CMAP_CMD_SCAN, cmap_ioc_scan, struct cmap_scan, out_flags,
 		 0, CMAP_OUT_ALWAYS, false),
 	CMAP_IOC(CMAP_CMD_STATS, cmap_ioc_stats, struct cmap_stats, flags,
@@ -456,6 +506,9 @@ static int cmap_ioc_info(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 	struct cmap_info *info = &arg->info;
 	unsigned int nr;
 
+	if (!cmap_out_size_ok(info->size, sizeof(*info),
+			      offsetofend(struct cmap_info, max_entries)))
+		return -EINVAL;
 	info->abi_version = CMAP_ABI_VERSION;
 	info->key_max = CMAP_KEY_MAX;
 	info->value_max = CMAP_VALUE_MAX;
@@ -470,22 +523,64 @@ static int cmap_ioc_info(struct cmap_dev *dev, union cmap_ioc_arg *arg)
 	return 0;
 }
 
-/* The row of @cmd, or NULL if it is not a cmap command. */
+/*
+ * The row of @cmd, or NULL if it is not a cmap command. Decoding is
+ * strict: a command's number is _IO(CMAP_IOC_MAGIC, nr) and nothing else,
+ * so no size or direction bits make another number alias it.
+ */
 static const struct cmap_ioc *cmap_ioc_find(unsigned int cmd)
 {
 	unsigned int nr = _IOC_NR(cmd);
 
-	if (_IOC_TYPE(cmd) != CMAP_IOC_MAGIC ||
-	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE) ||
-	    nr >= ARRAY_SIZE(cmap_iocs))
+	if (cmd != _IO(CMAP_IOC_MAGIC, nr) || nr >= ARRAY_SIZE(cmap_iocs))
 		return NULL;
 	nr = array_index_nospec(nr, ARRAY_SIZE(cmap_iocs));
 	return cmap_iocs[nr].fn ? &cmap_iocs[nr] : NULL;
 }
 
 /*
- * Decode, copy in, check, dispatch, copy out. The size bits of @cmd are
- * ignored: the structure's own size member says which version it is.
+ * A batch refused before its first operation still tells where to resume
+ * (uapi): its count is 0, written if the caller's size reaches it. The
+ * size is read again here; a caller that changes it meanwhile only moves
+ * where its own structure gets the zero. A fault is ignored: the caller
+ * gets the error that refused the batch.
+ */
+static void cmap_batch_refused(void __user *argp)
+{
+	struct cmap_batch __user *ub = argp;
+	u32 usize;
+
+	if (!get_user(usize, &ub->size) &&
+	    usize >= offsetofend(struct cmap_batch, count))
+		put_user(0U, &ub->count);
+}
+
+/* Check the file's mode, copy the argument in and check its header. */
+static int cmap_ioc_copy_in(struct file *file, const struct cmap_ioc *ioc,
+			    void __user *argp, union cmap_ioc_arg *karg,
+			    u32 *usize)
+{
+	int err;
+
+	if (ioc->write && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (get_user(*usize, (u32 __user *)argp))
+		return -EFAULT;
+	if (*usize < ioc->min_size)
+		return -EINVAL;
+	if (*usize > PAGE_SIZE)
+		return -E2BIG;
+	err = copy_struct_from_user(karg, ioc->ksize, argp, *usize);
+	if (err)
+		return err;
+	if (karg->hdr.flags & ~ioc->flags)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Decode, copy in, check, dispatch, copy out. The number says only which
+ * command it is: the structure's own size member says which version.
  */
 static long cmap_dev_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long uarg)
@@ -501,19 +596,12 @@ static long cmap_dev_ioctl(struct file *file, unsigned int cmd,
 	ioc = cmap_ioc_find(cmd);
 	if (!ioc)
 		return -ENOTTY;
-	if (ioc->write && !(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	if (get_user(usize, (u32 __user *)argp))
-		return -EFAULT;
-	if (usize < ioc->min_size)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	err = copy_struct_from_user(&karg, ioc->ksize, argp, usize);
-	if (err)
+	err = cmap_ioc_copy_in(file, ioc, argp, &karg, &usize);
+	if (err) {
+		if (ioc->batch)
+			cmap_batch_refused(argp);
 		return err;
-	if (karg.hdr.flags & ~ioc->flags)
-		return -EINVAL;
+	}
 
 	err = ioc->fn(dev, &karg);
 
@@ -544,3 +632,27 @@ CMAP_HDR_CHECK(struct cmap_batch);
 CMAP_HDR_CHECK(struct cmap_scan);
 CMAP_HDR_CHECK(struct cmap_stats);
 CMAP_HDR_CHECK(struct cmap_clear);
+
+/* cmap_out_size_ok(): __u32 members, then only __u64 members. */
+static_assert(offsetof(struct cmap_info, max_bytes) ==
+	      offsetofend(struct cmap_info, max_entries));
+static_assert(IS_ALIGNED(sizeof(struct cmap_info) -
+			 offsetof(struct cmap_info, max_bytes), sizeof(__u64)));
+static_assert(offsetof(struct cmap_stats, entries) ==
+	      offsetofend(struct cmap_stats, flags));
+static_assert(IS_ALIGNED(sizeof(struct cmap_stats) -
+			 offsetof(struct cmap_stats, entries), sizeof(__u64)));
+
+/* Strict decoding: each command is _IO(CMAP_IOC_MAGIC, its number). */
+#define CMAP_NR_CHECK(ioc, nr)						\
+	static_assert((ioc) == _IO(CMAP_IOC_MAGIC, (nr)))
+CMAP_NR_CHECK(CMAP_IOC_INFO, CMAP_CMD_INFO);
+CMAP_NR_CHECK(CMAP_IOC_GET, CMAP_CMD_GET);
+CMAP_NR_CHECK(CMAP_IOC_PUT, CMAP_CMD_PUT);
+CMAP_NR_CHECK(CMAP_IOC_DELETE, CMAP_CMD_DELETE);
+CMAP_NR_CHECK(CMAP_IOC_BATCH_GET, CMAP_CMD_BATCH_GET);
+CMAP_NR_CHECK(CMAP_IOC_BATCH_PUT, CMAP_CMD_BATCH_PUT);
+CMAP_NR_CHECK(CMAP_IOC_BATCH_DELETE, CMAP_CMD_BATCH_DELETE);
+CMAP_NR_CHECK(CMAP_IOC_SCAN, CMAP_CMD_SCAN);
+CMAP_NR_CHECK(CMAP_IOC_STATS, CMAP_CMD_STATS);
+CMAP_NR_CHECK(CMAP_IOC_CLEAR, CMAP_CMD_CLEAR);

@@ -603,7 +603,9 @@ static void test_counter_slow_paths(void)
 
 /*
  * Parse one scan buffer: count stable keys ("key-N", N < @n) in @seen,
- * check their values; other keys are counted in @seen_x if given.
+ * check their values; other keys are counted in @seen_x if given. The
+ * padding after each record must be zero (the caller filled the buffer
+ * with 0xa5 first).
  */
 static int scan_parse(const struct cmap_scan_buf *sb, u8 *seen, u32 n,
 		      u8 *seen_x, u32 nx)
@@ -612,11 +614,15 @@ static int scan_parse(const struct cmap_scan_buf *sb, u8 *seen, u32 n,
 	char key[KEY_BUF];
 	unsigned long i;
 	size_t off = 0;
+	size_t end;
 	u32 c;
 	int bad = 0;
 
 	for (c = 0; c < sb->count; c++) {
 		r = (const void *)((const u8 *)sb->buf + off);
+		end = off + sizeof(*r) + r->key_len + r->value_len;
+		while (end % 8)
+			bad += ((const u8 *)sb->buf)[end++] != 0;
 		memcpy(key, r + 1, min_t(u32, r->key_len, KEY_BUF - 1));
 		key[min_t(u32, r->key_len, KEY_BUF - 1)] = 0;
 		if (!strncmp(key, "key-", 4) && !kstrtoul(key + 4, 10, &i) &&
@@ -666,6 +672,7 @@ static bool full_scan(struct cmap *map, u32 n, u32 nx, size_t bufsize,
 		return false;
 	}
 	while (cursor != CMAP_SCAN_END && calls++ < 1000000) {
+		memset(sb.buf, 0xa5, sb.size);
 		err = cmap_scan(map, &cursor, &sb);
 		if (err == -ENOSPC && sb.used > sb.size && sb.used <= 1 << 16) {
 			sb.size = sb.used;	/* a bigger buffer, then retry */
@@ -875,6 +882,8 @@ static void test_clear_stats(void)
 	if (!map)
 		return;
 	CT_CHECK(put_range(map, "key", 0, 1000) == 1000);
+	/* The histogram is of one table only once resizes are over. */
+	CT_CHECK(wait_buckets(map, rest_size(CMAP_MIN_BUCKETS, 1000, 16)));
 	cmap_get_stats(map, &st);
 	for (i = 0; i < CMAP_CHAIN_HIST; i++) {
 		sum += st.chain_hist[i];
@@ -1106,6 +1115,175 @@ static void test_mt_scan(void)
 	mt_teardown(&ctx);
 }
 
+/**
+ * struct walk_ctx - state of the whole-map walks case
+ * @map:        the map
+ * @stats:      cmap_get_stats() calls done
+ * @clears:     cmap_clear() calls done
+ * @saw_resize: stats calls whose walk saw the newest table change
+ * @churn:      the churn writer's state (mt_churn() runs on it)
+ */
+struct walk_ctx {
+	struct cmap *map;
+	atomic_t stats;
+	atomic_t clears;
+	atomic_t saw_resize;
+	struct mt_ctx churn;
+};
+
+/*
+ * Take stats, histogram included, in a loop. The table sizes are read
+ * when the call starts; if the histogram does not count exactly the newest
+ * table's buckets, a resize started while the call walked the chains:
+ * impossible if the walk held map->mutex, which resizes start under.
+ */
+static int walk_stats(void *arg)
+{
+	struct walk_ctx *w = arg;
+	struct cmap_core_stats st;
+	u64 sum;
+	u32 i;
+
+	while (!kthread_should_stop()) {
+		cmap_get_stats(w->map, &st);
+		for (sum = 0, i = 0; i < CMAP_CHAIN_HIST; i++)
+			sum += st.chain_hist[i];
+		if (sum != (st.future_buckets ?: st.buckets))
+			atomic_inc(&w->saw_resize);
+		atomic_inc(&w->stats);
+		cond_resched();
+	}
+	return 0;
+}
+
+static int walk_clear(void *arg)
+{
+	struct walk_ctx *w = arg;
+
+	while (!kthread_should_stop()) {
+		cmap_clear(w->map);
+		atomic_inc(&w->clears);
+		cond_resched();
+	}
+	return 0;
+}
+
+static u64 resizes(struct cmap *map)
+{
+	struct cmap_core_stats st;
+
+	cmap_get_stats(map, &st);
+	return st.grows + st.shrinks;
+}
+
+/*
+ * STATS and CLEAR walk the whole map: while threads call them in a loop,
+ * a writer forcing grows and shrinks must still see resizes complete, and
+ * resizes must start during stats walks (issue 14: both used to hold
+ * map->mutex, which the resize worker needs, for their whole walk).
+ */
+static void test_mt_walks(void)
+{
+	int (*fn[])(void *) = { mt_churn, walk_stats, walk_clear };
+	struct task_struct *t[ARRAY_SIZE(fn)];
+	struct walk_ctx w = {};
+	u64 before, after;
+	u32 i, n = 0;
+	int ms;
+
+	w.map = mkmap(0, 0, 0);
+	w.churn.map = w.map;
+	CT_CHECK(w.map);
+	if (!w.map)
+		return;
+	before = resizes(w.map);
+	for (i = 0; i < ARRAY_SIZE(fn); i++) {
+		t[n] = kthread_run(fn[i], i ? (void *)&w : (void *)&w.churn,
+				   "cmap_test/walk%u", i);
+		CT_CHECK(!IS_ERR(t[n]));
+		if (!IS_ERR(t[n]))
+			n++;
+	}
+	for (ms = 0; ms < 60000; ms += 20) {
+		if ((u32)atomic_read(&w.churn.rounds) >= iterations &&
+		    atomic_read(&w.saw_resize) > 0 &&
+		    atomic_read(&w.clears) > 0)
+			break;
+		msleep(20);
+	}
+	after = resizes(w.map);
+	for (i = 0; i < n; i++)
+		kthread_stop(t[i]);
+	pr_info("# %u rounds, %u stats (%u saw a resize start), %u clears, %llu resizes\n",
+		atomic_read(&w.churn.rounds), atomic_read(&w.stats),
+		atomic_read(&w.saw_resize), atomic_read(&w.clears),
+		(unsigned long long)(after - before));
+	CT_CHECK((u32)atomic_read(&w.churn.rounds) >= iterations);
+	CT_CHECK(atomic_read(&w.clears) > 0);
+	CT_CHECK(after - before >= 2);
+	CT_CHECK(atomic_read(&w.saw_resize) > 0);
+	cmap_destroy(w.map);
+}
+
+#ifndef __KERNEL__
+static int clear_once(void *arg)
+{
+	struct walk_ctx *w = arg;
+
+	cmap_clear(w->map);
+	atomic_inc(&w->clears);
+	while (!kthread_should_stop())
+		msleep(20);
+	return 0;
+}
+
+/*
+ * CLEAR does not wait for a resize, nor a resize for it: the worker holds
+ * map->mutex while it allocates a new table (stalled here by the shim),
+ * and a clear runs to its end meanwhile; once the allocation goes on, the
+ * grow completes. A clear that took map->mutex would wait for the stall.
+ */
+static void test_clear_during_resize(void)
+{
+	struct walk_ctx w = {};
+	struct task_struct *t;
+	struct cmap_core_stats st;
+	int ms;
+
+	w.map = mkmap(0, 0, 0);
+	CT_CHECK(w.map);
+	if (!w.map)
+		return;
+	__atomic_store_n(&shim_stall_kvmalloc, 1, __ATOMIC_RELEASE);
+	CT_CHECK(put_range(w.map, "key", 0, 200) == 200);
+	for (ms = 0; ms < WAIT_MS; ms += 20) {
+		if (__atomic_load_n(&shim_stalled, __ATOMIC_ACQUIRE))
+			break;
+		msleep(20);
+	}
+	CT_CHECK(__atomic_load_n(&shim_stalled, __ATOMIC_ACQUIRE) == 1);
+	t = kthread_run(clear_once, &w, "cmap_test/clear");
+	CT_CHECK(!IS_ERR(t));
+	for (ms = 0; ms < 2000 && !atomic_read(&w.clears); ms += 20)
+		msleep(20);
+	/* the worker still waits in its allocation, holding map->mutex */
+	CT_CHECK(atomic_read(&w.clears) == 1);
+	CT_CHECK(__atomic_load_n(&shim_stalled, __ATOMIC_ACQUIRE) == 1);
+	CT_CHECK(cmap_count(w.map) == 0);
+	__atomic_store_n(&shim_stall_kvmalloc, 0, __ATOMIC_RELEASE);
+	if (!IS_ERR(t))
+		kthread_stop(t);
+	for (ms = 0; ms < WAIT_MS; ms += 20) {
+		cmap_get_stats(w.map, &st);
+		if (st.grows)
+			break;
+		msleep(20);
+	}
+	CT_CHECK(st.grows == 1);
+	cmap_destroy(w.map);
+}
+#endif
+
 /* ---- the runner ---- */
 
 struct cmap_case {
@@ -1133,6 +1311,10 @@ static const struct cmap_case cmap_cases[] = {
 	{ "mt_lookup_during_resize", test_mt_lookup_resize },
 	{ "mt_replace_not_torn", test_mt_replace },
 	{ "mt_scan_during_resize", test_mt_scan },
+	{ "mt_walks_do_not_stop_resizes", test_mt_walks },
+#ifndef __KERNEL__
+	{ "clear_during_resize_alloc", test_clear_during_resize },
+#endif
 };
 
 #ifndef __KERNEL__

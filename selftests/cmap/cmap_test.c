@@ -473,9 +473,111 @@ TEST_F(cmap, unknown_ioctl)
 	EXPECT_EQ(-ENOTTY, libcmap_ioctl(self->fd, _IOR(CMAP_IOC_MAGIC,
 						   CMAP_CMD_GET,
 						   struct cmap_get), &get));
-	EXPECT_EQ(-ENOTTY, libcmap_ioctl(self->fd, _IO(CMAP_IOC_MAGIC,
-						  CMAP_CMD_INFO), &get));
+	EXPECT_EQ(-ENOTTY, libcmap_ioctl(self->fd, _IOWR(CMAP_IOC_MAGIC,
+						    CMAP_CMD_INFO,
+						    struct cmap_info), &get));
 	EXPECT_EQ(-ENOTTY, libcmap_ioctl(self->fd, 0, NULL));
+}
+
+/* The size of each command's structure, by command number. */
+static const __u32 arg_sizes[] = {
+	sizeof(struct cmap_info), sizeof(struct cmap_get),
+	sizeof(struct cmap_put), sizeof(struct cmap_delete),
+	sizeof(struct cmap_batch), sizeof(struct cmap_batch),
+	sizeof(struct cmap_batch), sizeof(struct cmap_scan),
+	sizeof(struct cmap_stats), sizeof(struct cmap_clear),
+};
+
+/*
+ * Every command's number with any other direction or size bits is ENOTTY,
+ * whatever the argument; the exact number still works. The argument is a
+ * well-formed structure of the command (size set, the rest zero), so a
+ * number the kernel took for the command would not return ENOTTY: INFO,
+ * STATS, CLEAR and the empty batches would succeed, the others EINVAL.
+ */
+TEST_F(cmap, strict_ioctl_numbers)
+{
+	static const unsigned int sizes[] = { 0, 1, 8, 16, 0x3fff };
+	union {
+		__u32 size;
+		__u64 raw[64];
+	} arg;
+	unsigned int nr, dir, i, n = 0;
+
+	ASSERT_EQ(CMAP_CMD_CLEAR + 1, sizeof(arg_sizes) / sizeof(arg_sizes[0]));
+	ASSERT_EQ(0, libcmap_put(self->fd, "k", 1, "v", 1, 0));
+	for (nr = 0; nr <= CMAP_CMD_CLEAR; nr++) {
+		for (dir = 0; dir < 4; dir++) {
+			for (i = 0; i <= sizeof(sizes) / sizeof(sizes[0]); i++) {
+				__u32 sz = i < sizeof(sizes) / sizeof(sizes[0]) ?
+					   sizes[i] : arg_sizes[nr];
+				unsigned long cmd = _IOC(dir, CMAP_IOC_MAGIC, nr, sz);
+
+				if (!dir && !sz)
+					continue;	/* the command itself */
+				memset(&arg, 0, sizeof(arg));
+				arg.size = arg_sizes[nr];
+				EXPECT_EQ(-ENOTTY, libcmap_ioctl(self->fd, cmd, &arg))
+					TH_LOG("nr %u dir %u size %u", nr, dir, sz);
+				n++;
+			}
+		}
+		/* The exact number is the command (INFO: success). */
+		if (nr == CMAP_CMD_INFO) {
+			memset(&arg, 0, sizeof(arg));
+			arg.size = arg_sizes[nr];
+			EXPECT_EQ(0, libcmap_ioctl(self->fd, CMAP_IOC_INFO, &arg));
+		}
+	}
+	/* The numbers of the first draft of ABI 1 (_IOWR) are gone too. */
+	EXPECT_EQ(-ENOTTY, libcmap_ioctl(self->fd, _IOWR(CMAP_IOC_MAGIC,
+				CMAP_CMD_CLEAR, struct cmap_clear), &arg));
+	EXPECT_EQ(CMAP_IOC_CLEAR, _IO(CMAP_IOC_MAGIC, CMAP_CMD_CLEAR));
+	/* No variant reached CLEAR. */
+	EXPECT_EQ(0, exists(self->fd, "k", 1));
+	TH_LOG("%u other numbers refused", n);
+}
+
+/* INFO and STATS take a shorter structure, but not a member cut in two. */
+TEST_F(cmap, output_struct_sizes)
+{
+	static const __u32 info_ok[] = { 8, 12, 16, 20, 24, 32, 40, 48 };
+	static const __u32 info_bad[] = { 9, 10, 11, 13, 22, 28, 36, 44, 47 };
+	union {
+		struct cmap_info in;
+		struct cmap_stats st;
+		unsigned char raw[sizeof(struct cmap_stats) + 8];
+	} u;
+	__u32 i, size;
+
+	for (i = 0; i < sizeof(info_ok) / sizeof(info_ok[0]); i++) {
+		memset(&u, 0xaa, sizeof(u));
+		u.in.size = info_ok[i];
+		u.in.flags = 0;
+		EXPECT_EQ(0, libcmap_ioctl(self->fd, CMAP_IOC_INFO, &u))
+			TH_LOG("INFO size %u", info_ok[i]);
+		EXPECT_EQ(0xaa, u.raw[info_ok[i]]);
+	}
+	for (i = 0; i < sizeof(info_bad) / sizeof(info_bad[0]); i++) {
+		memset(&u, 0xaa, sizeof(u));
+		u.in.size = info_bad[i];
+		u.in.flags = 0;
+		EXPECT_EQ(-EINVAL, libcmap_ioctl(self->fd, CMAP_IOC_INFO, &u))
+			TH_LOG("INFO size %u", info_bad[i]);
+		EXPECT_EQ(0xaa, u.raw[8]);	/* nothing written back */
+	}
+	/* (Past the kernel's size, the 0xaa tail would be E2BIG.) */
+	for (size = 8; size <= sizeof(struct cmap_stats); size++) {
+		int want = size % 8 ? -EINVAL : 0;
+
+		memset(&u, 0xaa, sizeof(u));
+		u.st.size = size;
+		u.st.flags = 0;
+		EXPECT_EQ(want, libcmap_ioctl(self->fd, CMAP_IOC_STATS, &u))
+			TH_LOG("STATS size %u", size);
+		if (size < sizeof(u.raw))
+			EXPECT_EQ(0xaa, u.raw[size]);
+	}
 }
 
 TEST_F(cmap, readonly_file)
@@ -494,6 +596,86 @@ TEST_F(cmap, readonly_file)
 	EXPECT_EQ(-EBADF, libcmap_batch_put(ro, NULL, &count));
 	EXPECT_EQ(-EBADF, libcmap_batch_delete(ro, NULL, &count));
 	close(ro);
+}
+
+/* A batch argument followed by 8 more bytes, as a newer caller sends it. */
+struct batch_v2 {
+	struct cmap_batch b;
+	__u64 newer;
+};
+
+/*
+ * A batch refused before its first operation says count 0 (where to
+ * resume), not the count it was given: EBADF, then EINVAL and E2BIG for the
+ * argument's size, flags and element size. None of the five operations ran.
+ */
+TEST_F(cmap, batch_refused_count)
+{
+	struct cmap_batch_op ops[5];
+	char keys[5][KEYLEN + 1];
+	long pg = sysconf(_SC_PAGESIZE);
+	char *page = calloc(1, 2 * pg);
+	struct batch_v2 v2;
+	struct cmap_batch b, *pb;
+	__u32 count = 5;
+	int ro = libcmap_open(device(), O_RDONLY), i;
+
+	ASSERT_NE(NULL, page);
+	ASSERT_LE(0, ro);
+	for (i = 0; i < 5; i++) {
+		mkkey(keys[i], i);
+		ops[i] = (struct cmap_batch_op) { .key = u64p(keys[i]),
+			.key_len = KEYLEN, .value = u64p("v"), .value_len = 1 };
+	}
+#define FRESH(x) ((x) = (struct cmap_batch) { .size = sizeof(x),	\
+		.ops = u64p(ops), .count = 5, .op_size = sizeof(ops[0]) })
+	/* Read-only file: EBADF, through libcmap and directly. */
+	EXPECT_EQ(-EBADF, libcmap_batch_put(ro, ops, &count));
+	EXPECT_EQ(0, count);
+	FRESH(b);
+	EXPECT_EQ(-EBADF, libcmap_ioctl(ro, CMAP_IOC_BATCH_DELETE, &b));
+	EXPECT_EQ(0, b.count);
+	close(ro);
+	/* Unknown flags. */
+	FRESH(b);
+	b.flags = 1;
+	EXPECT_EQ(-EINVAL, libcmap_ioctl(self->fd, CMAP_IOC_BATCH_PUT, &b));
+	EXPECT_EQ(0, b.count);
+	/* A size that reaches count but not op_size. */
+	FRESH(b);
+	b.size = offsetof(struct cmap_batch, op_size);
+	EXPECT_EQ(-EINVAL, libcmap_ioctl(self->fd, CMAP_IOC_BATCH_PUT, &b));
+	EXPECT_EQ(0, b.count);
+	/* A size that does not even reach count: count is not written. */
+	FRESH(b);
+	b.size = offsetof(struct cmap_batch, count);
+	EXPECT_EQ(-EINVAL, libcmap_ioctl(self->fd, CMAP_IOC_BATCH_PUT, &b));
+	EXPECT_EQ(5, b.count);
+	/* Elements too small, and larger than a page. */
+	FRESH(b);
+	b.op_size = sizeof(ops[0]) - 4;
+	EXPECT_EQ(-EINVAL, libcmap_ioctl(self->fd, CMAP_IOC_BATCH_PUT, &b));
+	EXPECT_EQ(0, b.count);
+	FRESH(b);
+	b.op_size = pg + 8;
+	EXPECT_EQ(-E2BIG, libcmap_ioctl(self->fd, CMAP_IOC_BATCH_PUT, &b));
+	EXPECT_EQ(0, b.count);
+	/* A larger structure with a non-zero unknown tail. */
+	FRESH(v2.b);
+	v2.b.size = sizeof(v2);
+	v2.newer = 1;
+	EXPECT_EQ(-E2BIG, libcmap_ioctl(self->fd, CMAP_IOC_BATCH_PUT, &v2));
+	EXPECT_EQ(0, v2.b.count);
+	/* A size larger than a page. */
+	pb = (struct cmap_batch *)page;
+	FRESH(*pb);
+	pb->size = pg + 8;
+	EXPECT_EQ(-E2BIG, libcmap_ioctl(self->fd, CMAP_IOC_BATCH_PUT, pb));
+	EXPECT_EQ(0, pb->count);
+#undef FRESH
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(-ENOENT, exists(self->fd, keys[i], KEYLEN));
+	free(page);
 }
 
 TEST_F(cmap, batch_ops)
@@ -819,6 +1001,248 @@ TEST_F(cmap, scan_cursor_sealed)
 	while (!done)
 		ASSERT_EQ(0, libcmap_scan(self->fd, &cursor, buf, sizeof(buf),
 					  &used, &count, &done));
+}
+
+/*
+ * Check one scan buffer: records as the header says, padding bytes zero,
+ * and nothing written past @used (the caller filled the buffer with 0xa5).
+ * Returns the first offset that is wrong, or -1.
+ */
+static long scan_buf_bad(const unsigned char *buf, __u32 used, __u32 count,
+			 __u32 size)
+{
+	struct cmap_scan_rec r;
+	__u32 off = 0, end, i;
+
+	for (; count; count--) {
+		if (used - off < sizeof(r))
+			return off;
+		memcpy(&r, buf + off, sizeof(r));
+		end = off + sizeof(r) + r.key_len + r.value_len;
+		if (end > used || end < off)
+			return off;
+		for (i = end; i < ((end + 7) & ~7U); i++)
+			if (i >= used || buf[i])
+				return i;
+		off = (end + 7) & ~7U;
+	}
+	if (off != used)
+		return off;
+	for (i = used; i < size; i++)
+		if (buf[i] != 0xa5)
+			return i;
+	return -1;
+}
+
+/* A thread that forces grows and shrinks: keys [base, base + n) come and go. */
+struct resizer {
+	int fd;
+	unsigned int base, n;
+	volatile bool stop;
+	unsigned long rounds;
+	int err;
+};
+
+static void *resizer_thread(void *arg)
+{
+	struct resizer *z = arg;
+
+	while (!z->stop && !z->err) {
+		z->err = put_range(z->fd, z->base, z->n, CMAP_PUT_NOEXIST);
+		if (!z->err)
+			z->err = del_range(z->fd, z->base, z->n);
+		__atomic_fetch_add(&z->rounds, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* Put keys of 1..24 bytes with values of 0..13 bytes: most records pad. */
+static int put_odd(int fd, unsigned int n)
+{
+	char key[32], val[16];
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		int kl = snprintf(key, sizeof(key), "o%u-%.*s", i, (int)(i % 17),
+				  "zzzzzzzzzzzzzzzzz");
+
+		memset(val, 'p' + i % 7, sizeof(val));
+		err = libcmap_put(fd, key, kl, val, i % 14, 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * The padding between scan records is zero, and nothing lands in the
+ * buffer past out_used, also while resizes make walks restart and ranges
+ * be written again (the kernel's bounce buffer is not zeroed: the records
+ * themselves must be). Buffer sizes from 8 bytes up, so that ENOSPC and
+ * ranges that wait for the next call come in too.
+ */
+TEST_F_TIMEOUT(cmap, scan_padding_zero, 300)
+{
+	static const __u32 bufsizes[] = { 8, 24, 100, 512, 4096 };
+	struct resizer z = { .fd = self->fd, .base = 100000, .n = 3000 };
+	unsigned char *buf = malloc(1 << 16);
+	unsigned long calls = 0, records = 0;
+	pthread_t th;
+	time_t end;
+	int k = 0;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, put_odd(self->fd, 700));
+	ASSERT_EQ(0, pthread_create(&th, NULL, resizer_thread, &z));
+	end = time(NULL) + 3;
+	while (time(NULL) < end || z.rounds < 2) {
+		__u32 base = bufsizes[k++ % 5], size = base, used = 0, count;
+		__u64 cursor = 0;
+		bool done = false;
+		int err = 0;
+		long bad;
+
+		while (!done && !z.err) {
+			memset(buf, 0xa5, 1 << 16);
+			err = libcmap_scan(self->fd, &cursor, buf, size, &used,
+					   &count, &done);
+			calls++;
+			if (err == -ENOSPC && used <= 1 << 16) {
+				size = used;	/* this bucket needs more */
+				continue;
+			}
+			ASSERT_EQ(0, err);
+			bad = scan_buf_bad(buf, used, count, 1 << 16);
+			ASSERT_EQ(-1, bad)
+				TH_LOG("byte %ld of %u (%u records, buffer %u)",
+				       bad, used, count, size);
+			records += count;
+			size = base;
+		}
+		if (time(NULL) > end + 60)
+			break;
+	}
+	z.stop = true;
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, z.err);
+	TH_LOG("%lu scan calls, %lu records, %lu resize rounds", calls,
+	       records, z.rounds);
+	free(buf);
+}
+
+/*
+ * On ENOSPC, out_used is the size of the records of the next hash value
+ * with entries (a buffer of 8 bytes fits none), without the duplicates a
+ * scan drops: an entry moving to the future table while it is walked is
+ * met twice. The key set does not change while this is checked: one
+ * thread replaces values with ones of the same length (each replacement
+ * migrates its key's bucket, so moves race the scan), and the test itself
+ * doubles the keys before each scan, so the table grows during it. A call
+ * with exactly out_used bytes then succeeds and returns exactly out_used
+ * bytes: the records of that hash value and nothing else (no entry lies
+ * between the cursor and it, and any other record takes 16 bytes or more).
+ */
+struct replacer {
+	int fd;
+	unsigned int n;
+	volatile bool stop;
+	unsigned long puts;
+	int err;
+};
+
+static void *replacer_thread(void *arg)
+{
+	struct replacer *p = arg;
+	char key[KEYLEN + 1], val[64];
+	unsigned int i = 0;
+
+	memset(val, 'r', sizeof(val));
+	while (!p->stop && !p->err) {
+		/* (n is far below 10^8: 8 digits, as KEYFMT has) */
+		mkkey(key, i++ % __atomic_load_n(&p->n, __ATOMIC_RELAXED) %
+			   100000000U);
+		p->err = libcmap_put(p->fd, key, KEYLEN, val, sizeof(val),
+				     CMAP_PUT_EXIST);
+		p->puts++;
+	}
+	return NULL;
+}
+
+static int put_vals(int fd, unsigned int first, unsigned int n)
+{
+	char key[KEYLEN + 1], val[64];
+	unsigned int i;
+	int err;
+
+	memset(val, 'r', sizeof(val));
+	for (i = first; i < first + n; i++) {
+		mkkey(key, i);
+		err = libcmap_put(fd, key, KEYLEN, val, sizeof(val), 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(cmap, scan_enospc_exact, 300)
+{
+	struct replacer p = { .fd = self->fd };
+	unsigned char *buf = malloc(1 << 16);
+	unsigned long pairs = 0;
+	struct cmap_stats st0, st1;
+	unsigned int n = 0, round;
+	pthread_t th;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, put_vals(self->fd, 0, 64));
+	n = 64;
+	p.n = n;
+	ASSERT_EQ(0, libcmap_stats(self->fd, &st0));
+	ASSERT_EQ(0, pthread_create(&th, NULL, replacer_thread, &p));
+	for (round = 0; round < 5 && !p.err; round++) {
+		__u64 cursor = 0;
+		bool done = false;
+
+		/* Double the keys: the table grows while the scan runs. */
+		ASSERT_EQ(0, put_vals(self->fd, n, n));
+		n *= 2;
+		__atomic_store_n(&p.n, n, __ATOMIC_RELAXED);
+		while (!done) {
+			__u32 need, used, count;
+			__u64 at = cursor;
+			int err;
+
+			err = libcmap_scan(self->fd, &cursor, buf, 8, &used,
+					   &count, &done);
+			if (!err)
+				continue;	/* empty buckets */
+			ASSERT_EQ(-ENOSPC, err);
+			need = used;
+			ASSERT_LE(need, 1 << 16);
+			memset(buf, 0xa5, 1 << 16);
+			err = libcmap_scan(self->fd, &cursor, buf, need, &used,
+					   &count, &done);
+			ASSERT_EQ(0, err)
+				TH_LOG("cursor %#llx: ENOSPC said %u bytes, not enough",
+				       (unsigned long long)at, need);
+			ASSERT_EQ(need, used)
+				TH_LOG("cursor %#llx: ENOSPC said %u bytes, the entries took %u",
+				       (unsigned long long)at, need, used);
+			ASSERT_EQ(-1, scan_buf_bad(buf, used, count, 1 << 16));
+			pairs++;
+		}
+	}
+	p.stop = true;
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, p.err);
+	ASSERT_EQ(0, libcmap_stats(self->fd, &st1));
+	TH_LOG("%lu ENOSPC sizes checked, %lu replacements, %llu grows",
+	       pairs, p.puts,
+	       (unsigned long long)(st1.grows - st0.grows));
+	EXPECT_LT(0, pairs);
+	EXPECT_LT(st0.grows, st1.grows);
+	free(buf);
 }
 
 struct churn {

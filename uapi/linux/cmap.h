@@ -25,7 +25,8 @@
  * @value_len: length of the value that follows the key
  *
  * The key and the value follow the header back to back; the next record
- * starts at the next multiple of 8 bytes.
+ * starts at the next multiple of 8 bytes, and the padding bytes in between
+ * are zero.
  */
 struct cmap_scan_rec {
 	__u32 key_len;
@@ -45,22 +46,24 @@ struct cmap_scan_rec {
  *    bytes the kernel does not know are zero, otherwise -E2BIG;
  *  - a caller's structure smaller than the kernel's works if it holds every
  *    member of the command's first version (for INFO and STATS, whose
- *    members are all outputs, anything from @size and @flags on works: the
- *    kernel fills only what fits); a shorter one is -EINVAL.
+ *    members are all outputs, anything from @size and @flags on that ends
+ *    where a member ends works: the kernel fills only what fits); a
+ *    shorter one, or for INFO and STATS one whose @size cuts a member in
+ *    two, is -EINVAL.
  *
  * Output members are written back only within the caller's @size. Members
  * named ``__reserved`` must be zero. @flags takes only the flags defined for
  * the command; any other bit is -EINVAL.
  *
- * The ioctl numbers encode the size of the first version of each
- * structure; the kernel dispatches on the type, number and direction only
- * and reads the size from the structure itself. An unknown command is
- * -ENOTTY.
+ * The ioctl numbers carry no size and no direction: each is
+ * _IO(CMAP_IOC_MAGIC, CMAP_CMD_*), as iommufd's are, and the kernel reads
+ * the size from the structure itself. Decoding is strict: any other number
+ * (the same command number with size or direction bits, say) is -ENOTTY.
  *
  * Errors common to all commands:
  *
- *  - ENOTTY: not a cmap command (or not supported by this kernel: see
- *    &struct cmap_info.commands);
+ *  - ENOTTY: not a cmap command, exactly (or not supported by this kernel:
+ *    see &struct cmap_info.commands);
  *  - EFAULT: a pointer (the argument or one inside it) cannot be accessed;
  *  - E2BIG:  a structure has non-zero bytes the kernel does not know, or
  *    @size is larger than a page; a key or value is longer than the limit;
@@ -131,7 +134,8 @@ enum {
  * @commands:    out: bit N set if command number N (CMAP_CMD_*) exists
  *
  * Lets tools adapt to the kernel they run on. Any @size from 8 bytes on
- * is accepted; the kernel fills the members that fit.
+ * that ends where a member ends (8, 12, 16, 20, 24, 32, 40 or 48 bytes, or
+ * more) is accepted; the kernel fills the members that fit.
  */
 struct cmap_info {
 	__u32 size;
@@ -252,7 +256,10 @@ struct cmap_batch_op {
  * how many operations completed before it (ops[@count] is the one that
  * failed). Completed operations stay done. A pending signal stops a batch
  * with EINTR after at least one operation; @count says where to resume.
- * @count is written back for every error but EFAULT on the argument itself.
+ * @count is written back for every error but EFAULT on the argument itself:
+ * a batch refused before its first operation (EBADF, or EINVAL or E2BIG
+ * for its @size, @flags or @op_size) gets @count 0, provided its @size
+ * reaches @count.
  */
 struct cmap_batch {
 	__u32 size;
@@ -274,21 +281,22 @@ struct cmap_batch {
  * @buf:       user pointer to a buffer for records
  * @buf_size:  bytes available at @buf
  * @out_used:  out: bytes written to @buf; on ENOSPC, the size of buffer
- *             the next entries need
+ *             the next entries need (see below)
  * @out_count: out: records written
  * @out_flags: out: CMAP_SCAN_DONE once the whole map has been returned
  *
  * Each call returns whole buckets of the table as records, each a
- * &struct cmap_scan_rec followed by the key and the value and padded to 8
- * bytes. When the first bucket that holds entries does not fit in
- * @buf_size bytes, the call returns part of it: the entries of a run of
- * hash values, never splitting the entries of one hash value. So a bucket
- * of any length can be scanned. A scan that runs until CMAP_SCAN_DONE
- * returns every entry that is present for the whole scan exactly once,
- * even while the table grows or shrinks between calls; entries inserted
- * or deleted during the scan are returned at most once. Calls may return
- * 0 records without being done; a call with the cursor of a finished scan
- * returns 0 records and CMAP_SCAN_DONE again.
+ * &struct cmap_scan_rec followed by the key and the value and padded with
+ * zero bytes to a multiple of 8; the kernel writes nothing else into @buf.
+ * When the first bucket that holds entries does not fit in @buf_size
+ * bytes, the call returns part of it: the entries of a run of hash values,
+ * never splitting the entries of one hash value. So a bucket of any
+ * length can be scanned. A scan that runs until CMAP_SCAN_DONE returns
+ * every entry that is present for the whole scan exactly once, even while
+ * the table grows or shrinks between calls; entries inserted or deleted
+ * during the scan are returned at most once. Calls may return 0 records
+ * without being done; a call with the cursor of a finished scan returns 0
+ * records and CMAP_SCAN_DONE again.
  *
  * The cursor is an opaque token, sealed with a key random to the map: it
  * encrypts the scan's position and carries a MAC, so it tells nothing
@@ -297,9 +305,14 @@ struct cmap_batch {
  * after the module was reloaded.
  *
  * Errors: ENOSPC if the entries of the next hash value do not fit in an
- * empty @buf_size buffer (@out_used says how much they need, @cursor is
- * unchanged); EINVAL if @cursor is not 0 and not a value this map
- * returned (forged, altered, or from an earlier load of the module).
+ * empty @buf_size buffer (@cursor is unchanged); EINVAL if @cursor is not
+ * 0 and not a value this map returned (forged, altered, or from an earlier
+ * load of the module). On ENOSPC, @out_used says how much those entries
+ * need: the size of their records as the kernel measured them during the
+ * call, without the duplicates a scan drops (an entry moving between
+ * tables can be met twice). Entries inserted or replaced meanwhile can
+ * make them need more by the next call, and if they grew while they were
+ * measured, @out_used is an upper bound.
  */
 struct cmap_scan {
 	__u32 size;
@@ -342,8 +355,17 @@ struct cmap_scan {
  *                   resize, since the module was loaded (it grows
  *                   linearly with the longest chain migrated)
  *
- * Any @size from 8 bytes on is accepted; the kernel fills the members
- * that fit.
+ * Any @size from 8 bytes on that is a multiple of 8 is accepted; the
+ * kernel fills the members that fit.
+ *
+ * STATS does not stop updates or resizes. Under concurrent updates the
+ * counters are read one after another, not at one instant. @max_chain and
+ * @chain_hist come from a walk of the newest table in small chunks: a
+ * resize that starts or ends during the walk makes the later chunks count
+ * the newer table's buckets, so the histogram need not sum to @buckets or
+ * @future_buckets, and a chain that changes while it is counted may be
+ * miscounted. When no update and no resize runs during the call, all of
+ * it is exact.
  */
 struct cmap_stats {
 	__u32 size;
@@ -370,22 +392,25 @@ struct cmap_stats {
  * @size:  sizeof(struct cmap_clear)
  * @flags: must be 0
  *
- * Returns once the removed entries' memory is freed.
+ * Every entry present for the whole call is removed. CLEAR does not stop
+ * updates or resizes: entries inserted while it runs may survive it. It
+ * returns once the removed entries' memory is freed.
  */
 struct cmap_clear {
 	__u32 size;
 	__u32 flags;
 };
 
-#define CMAP_IOC_INFO		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_INFO, struct cmap_info)
-#define CMAP_IOC_GET		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_GET, struct cmap_get)
-#define CMAP_IOC_PUT		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_PUT, struct cmap_put)
-#define CMAP_IOC_DELETE		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_DELETE, struct cmap_delete)
-#define CMAP_IOC_BATCH_GET	_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_BATCH_GET, struct cmap_batch)
-#define CMAP_IOC_BATCH_PUT	_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_BATCH_PUT, struct cmap_batch)
-#define CMAP_IOC_BATCH_DELETE	_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_BATCH_DELETE, struct cmap_batch)
-#define CMAP_IOC_SCAN		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_SCAN, struct cmap_scan)
-#define CMAP_IOC_STATS		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_STATS, struct cmap_stats)
-#define CMAP_IOC_CLEAR		_IOWR(CMAP_IOC_MAGIC, CMAP_CMD_CLEAR, struct cmap_clear)
+/* The ioctl numbers: no size, no direction (see the general format). */
+#define CMAP_IOC_INFO		_IO(CMAP_IOC_MAGIC, CMAP_CMD_INFO)
+#define CMAP_IOC_GET		_IO(CMAP_IOC_MAGIC, CMAP_CMD_GET)
+#define CMAP_IOC_PUT		_IO(CMAP_IOC_MAGIC, CMAP_CMD_PUT)
+#define CMAP_IOC_DELETE		_IO(CMAP_IOC_MAGIC, CMAP_CMD_DELETE)
+#define CMAP_IOC_BATCH_GET	_IO(CMAP_IOC_MAGIC, CMAP_CMD_BATCH_GET)
+#define CMAP_IOC_BATCH_PUT	_IO(CMAP_IOC_MAGIC, CMAP_CMD_BATCH_PUT)
+#define CMAP_IOC_BATCH_DELETE	_IO(CMAP_IOC_MAGIC, CMAP_CMD_BATCH_DELETE)
+#define CMAP_IOC_SCAN		_IO(CMAP_IOC_MAGIC, CMAP_CMD_SCAN)
+#define CMAP_IOC_STATS		_IO(CMAP_IOC_MAGIC, CMAP_CMD_STATS)
+#define CMAP_IOC_CLEAR		_IO(CMAP_IOC_MAGIC, CMAP_CMD_CLEAR)
 
 #endif /* _UAPI_LINUX_CMAP_H */

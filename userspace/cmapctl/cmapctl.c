@@ -140,7 +140,7 @@ static int fail(int err, const struct opts *o, const char *what)
 		    what, o->device);
 		return EX_DEVICE;
 	case -ENOTTY:
-		msg("%s: %s is not a cmap device, or the module is too old for this cmapctl",
+		msg("%s: %s is not a cmap device, or its module speaks another version of the interface than this cmapctl (rebuild one of them from the same tree)",
 		    what, o->device);
 		return EX_DEVICE;
 	default:

@@ -304,7 +304,7 @@ struct call {
 	unsigned long cmd;
 	uint64_t arg;
 	int nr;			/* CMAP_CMD_* or -1 */
-	bool wellformed;	/* cmd as the uapi header defines it */
+	bool wellformed;	/* cmd exactly as the uapi header defines it */
 };
 
 static const uint32_t ksizes[NR_CMDS] = {
@@ -529,12 +529,13 @@ static void place_arg(struct worker *w, int nr, struct call *c)
 	default:
 		break;
 	}
-	if (chance(r, 3)) {	/* the size bits are ignored; dir is not */
-		c->cmd = _IOC(_IOC_DIR(c->cmd), CMAP_IOC_MAGIC, nr, below(r, 1 << 14));
-		if (chance(r, 30)) {
-			c->cmd = _IOC(below(r, 4), CMAP_IOC_MAGIC, nr, ks);
-			c->wellformed = _IOC_DIR(c->cmd) == (_IOC_READ | _IOC_WRITE);
-		}
+	if (chance(r, 3)) {	/* other size or direction bits: ENOTTY */
+		if (chance(r, 70))
+			c->cmd = _IOC(below(r, 4), CMAP_IOC_MAGIC, nr, below(r, 1 << 14));
+		else
+			c->cmd = _IOC(below(r, 4), CMAP_IOC_MAGIC, nr,
+				      chance(r, 50) ? ks : 0);
+		c->wellformed = c->cmd == cmds[nr];
 	}
 }
 
@@ -581,7 +582,7 @@ static void random_cmd(struct worker *w, struct call *c)
 	}
 	/* A cmap command after all: judge it as one. */
 	if (_IOC_TYPE(c->cmd) == CMAP_IOC_MAGIC && _IOC_NR(c->cmd) < NR_CMDS &&
-	    _IOC_DIR(c->cmd) == (_IOC_READ | _IOC_WRITE)) {
+	    c->cmd == cmds[_IOC_NR(c->cmd)]) {
 		c->nr = _IOC_NR(c->cmd);
 		c->wellformed = true;
 	}

@@ -45,8 +45,9 @@ int libcmap_delete(int fd, const void *key, __u32 key_len);
 
 /*
  * Batches: run *@count operations of @ops in order; on return *@count is
- * the number completed (on error ops[*@count] is the one that failed;
- * after -EFAULT *@count may be unreliable, as for BPF batches).
+ * the number completed (on error ops[*@count] is the one that failed; 0
+ * if the kernel refused the batch before its first operation, e.g. -EBADF
+ * on a read-only descriptor).
  */
 int libcmap_batch_get(int fd, struct cmap_batch_op *ops, __u32 *count);
 int libcmap_batch_put(int fd, struct cmap_batch_op *ops, __u32 *count);

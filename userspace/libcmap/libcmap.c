@@ -103,7 +103,10 @@ static int batch(int fd, unsigned long cmd, struct cmap_batch_op *ops,
 	};
 	int err = libcmap_ioctl(fd, cmd, &arg);
 
-	/* As for BPF batches: after -EFAULT, *count may be unreliable. */
+	/*
+	 * The kernel writes count back on every error but a fault on @arg
+	 * itself, which is on our stack: 0 if it refused the batch outright.
+	 */
 	*count = arg.count;
 	return err;
 }

@@ -310,6 +310,9 @@ static inline int __percpu_counter_compare(struct percpu_counter *c, s64 rhs,
 /* > 0: fail that many of the next allocations of the kind; < 0: all */
 extern int shim_fail_kmalloc;
 extern int shim_fail_kvmalloc;
+/* while non-zero, kvmalloc waits; shim_stalled counts the waiting callers */
+extern int shim_stall_kvmalloc;
+extern int shim_stalled;
 /* rounded sizes of the live kmalloc/kvmalloc blocks */
 extern s64 shim_alloc_bytes;
 size_t kmalloc_size_roundup(size_t size);

@@ -9,6 +9,8 @@
 int shim_rcu_token;
 int shim_fail_kmalloc;
 int shim_fail_kvmalloc;
+int shim_stall_kvmalloc;
+int shim_stalled;
 s64 shim_alloc_bytes;
 u64 shim_pcpu_folds;
 u64 shim_pcpu_sums;
@@ -59,6 +61,13 @@ void *shim_alloc(size_t size, bool zero, int *fail)
 		return NULL;
 	if (f > 0 && __atomic_fetch_sub(fail, 1, __ATOMIC_RELAXED) > 0)
 		return NULL;
+	if (fail == &shim_fail_kvmalloc &&
+	    __atomic_load_n(&shim_stall_kvmalloc, __ATOMIC_ACQUIRE)) {
+		__atomic_fetch_add(&shim_stalled, 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&shim_stall_kvmalloc, __ATOMIC_ACQUIRE))
+			usleep(1000);
+		__atomic_fetch_sub(&shim_stalled, 1, __ATOMIC_RELEASE);
+	}
 	h = zero ? calloc(1, SHIM_HDR + size) : malloc(SHIM_HDR + size);
 	if (!h)
 		return NULL;
